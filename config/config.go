@@ -1,14 +1,34 @@
 // Package config loads an app's configuration: mcp_agent.config.yaml, merged
 // with mcp_agent.secrets.yaml, with ${VAR} and ${VAR:-default} references
-// expanded and MCP_AGENT_* environment overrides applied.
+// expanded and MCP_AGENT__* environment overrides applied.
+//
+// Quick start:
+//
+//	s, err := config.Load(config.LoadOptions{}) // search . and its parents
+//	if err != nil {
+//		log.Fatal(err) // e.g. "mcp_agent.config.yaml:12: mcp.servers.fetch.transport: unknown transport ..."
+//	}
+//	for name, srv := range s.MCP.Servers {
+//		fmt.Println(name, srv.EffectiveTransport())
+//	}
 //
 // The keys are those of the Python mcp-agent, so existing files load
 // unchanged. Unknown keys and wrong types are errors naming the file, line and
-// key; unknown top-level mappings (provider sections such as "azure" or
-// "google") are kept in Settings.Extra rather than rejected.
+// key; unknown top-level sections (providers such as "azure" or "google",
+// "usage_telemetry", "$schema") are kept in Settings.Extra rather than
+// rejected. All errors of a file are reported together as a *ValidationError.
+//
+// Precedence, lowest first: mcp_agent.config.yaml < mcp_agent.secrets.yaml <
+// MCP_AGENT__* environment overrides. OPENAI_API_KEY, ANTHROPIC_API_KEY,
+// OPENAI_BASE_URL and ANTHROPIC_BASE_URL only fill values no file or override
+// sets. See docs/config.md for every key.
 package config
 
-import "time"
+import (
+	"log/slog"
+	"strings"
+	"time"
+)
 
 // Transport names accepted in mcp.servers.<name>.transport.
 const (
@@ -25,6 +45,23 @@ const (
 	EngineTemporal = "temporal"
 )
 
+// Workflow types accepted in workflows.<name>.type. The Python spellings
+// (evaluator_optimizer, intent_classifier, ...) are normalised to these.
+const (
+	WorkflowParallel           = "parallel"
+	WorkflowRouter             = "router"
+	WorkflowIntent             = "intent"
+	WorkflowEvaluatorOptimizer = "evaluator-optimizer"
+	WorkflowOrchestrator       = "orchestrator"
+	WorkflowSwarm              = "swarm"
+)
+
+// Logger transports accepted in logger.transports.
+const (
+	LogConsole = "console"
+	LogFile    = "file"
+)
+
 // Settings is a whole app configuration. The zero value is a valid, empty
 // configuration: local execution engine, console logging at info, no servers.
 type Settings struct {
@@ -32,7 +69,8 @@ type Settings struct {
 	Name        string `yaml:"name,omitempty" json:"name,omitempty"`
 	Description string `yaml:"description,omitempty" json:"description,omitempty"`
 
-	// ExecutionEngine is "local" (default; "asyncio" is normalised to it) or "temporal".
+	// ExecutionEngine is "local" (default; "asyncio" is normalised to it when
+	// loaded) or "temporal". Read it with Engine.
 	ExecutionEngine string            `yaml:"execution_engine,omitempty" json:"execution_engine,omitempty"`
 	Temporal        *TemporalSettings `yaml:"temporal,omitempty" json:"temporal,omitempty"`
 
@@ -59,6 +97,55 @@ type Settings struct {
 	Files []string `yaml:"-" json:"-"`
 }
 
+// Engine returns the execution engine: EngineLocal (also for "" and
+// "asyncio") or EngineTemporal.
+func (s *Settings) Engine() string {
+	if s == nil {
+		return EngineLocal
+	}
+	switch strings.ToLower(s.ExecutionEngine) {
+	case EngineTemporal:
+		return EngineTemporal
+	}
+	return EngineLocal
+}
+
+// LogLevel returns logger.level as a slog level (info when unset; "warning"
+// and "warn" are slog.LevelWarn).
+func (s *Settings) LogLevel() slog.Level {
+	if s == nil {
+		return slog.LevelInfo
+	}
+	switch strings.ToLower(s.Logger.Level) {
+	case "debug":
+		return slog.LevelDebug
+	case "warning", "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// LogTransports returns the logger outputs: logger.transports when set,
+// else logger.type when it is console or file, else [console]. A type of
+// "none" gives no outputs.
+func (s *Settings) LogTransports() []string {
+	if s == nil {
+		return []string{LogConsole}
+	}
+	if len(s.Logger.Transports) > 0 {
+		return s.Logger.Transports
+	}
+	switch s.Logger.Type {
+	case LogConsole, LogFile:
+		return []string{s.Logger.Type}
+	case "none":
+		return nil
+	}
+	return []string{LogConsole}
+}
+
 // MCPSettings is the mcp section.
 type MCPSettings struct {
 	Servers map[string]ServerSpec `yaml:"servers,omitempty" json:"servers,omitempty"`
@@ -66,7 +153,7 @@ type MCPSettings struct {
 
 // ServerSpec describes how to reach one MCP server (mcp.servers.<name>).
 type ServerSpec struct {
-	// Name is filled from the map key when loaded.
+	// Name is set to the map key when loaded (a name in the file is replaced).
 	Name        string `yaml:"name,omitempty" json:"name,omitempty"`
 	Description string `yaml:"description,omitempty" json:"description,omitempty"`
 
@@ -128,6 +215,9 @@ func (s ServerSpec) EffectiveTransport() string {
 type ServerAuth struct {
 	// APIKey is sent as "Authorization: Bearer <key>" on networked transports.
 	APIKey string `yaml:"api_key,omitempty" json:"api_key,omitempty"`
+	// OAuth is the Python project's auth.oauth block, kept as written for
+	// compatibility (values whose key names a secret are masked by Redacted).
+	OAuth map[string]any `yaml:"oauth,omitempty" json:"oauth,omitempty"`
 }
 
 // Root is a filesystem root offered to a server.
@@ -146,20 +236,73 @@ type LoggerSettings struct {
 	Transports []string `yaml:"transports,omitempty" json:"transports,omitempty"`
 	// Level is debug, info, warning (or warn), error. Default info.
 	Level string `yaml:"level,omitempty" json:"level,omitempty"`
-	// Path is the file for the file transport (JSON lines).
+	// Path is the file for the file transport (JSON lines). The file
+	// transport needs Path or PathSettings.
 	Path string `yaml:"path,omitempty" json:"path,omitempty"`
+	// PathSettings builds the log file name from a pattern, as in the Python project.
+	PathSettings *PathSettings `yaml:"path_settings,omitempty" json:"path_settings,omitempty"`
 	// ProgressDisplay is accepted for compatibility.
 	ProgressDisplay *bool `yaml:"progress_display,omitempty" json:"progress_display,omitempty"`
+
+	// The Python project's event batching and HTTP transport keys, accepted
+	// for compatibility.
+	BatchSize     int               `yaml:"batch_size,omitempty" json:"batch_size,omitempty"`
+	FlushInterval float64           `yaml:"flush_interval,omitempty" json:"flush_interval,omitempty"`
+	MaxQueueSize  int               `yaml:"max_queue_size,omitempty" json:"max_queue_size,omitempty"`
+	HTTPEndpoint  string            `yaml:"http_endpoint,omitempty" json:"http_endpoint,omitempty"`
+	HTTPHeaders   map[string]string `yaml:"http_headers,omitempty" json:"http_headers,omitempty"`
+	HTTPTimeout   float64           `yaml:"http_timeout,omitempty" json:"http_timeout,omitempty"`
+}
+
+// PathSettings is logger.path_settings and otel.path_settings: a file name
+// pattern with a {unique_id} placeholder.
+type PathSettings struct {
+	// PathPattern is e.g. "logs/mcp-agent-{unique_id}.jsonl".
+	PathPattern string `yaml:"path_pattern,omitempty" json:"path_pattern,omitempty"`
+	// UniqueID is "timestamp" (default) or "session_id".
+	UniqueID string `yaml:"unique_id,omitempty" json:"unique_id,omitempty"`
+	// TimestampFormat is a Python strftime format (default "%Y%m%d_%H%M%S").
+	TimestampFormat string `yaml:"timestamp_format,omitempty" json:"timestamp_format,omitempty"`
 }
 
 // OTelSettings is the otel section.
 type OTelSettings struct {
-	Enabled     bool     `yaml:"enabled,omitempty" json:"enabled,omitempty"`
-	ServiceName string   `yaml:"service_name,omitempty" json:"service_name,omitempty"`
-	Exporters   []string `yaml:"exporters,omitempty" json:"exporters,omitempty"`
+	Enabled           bool   `yaml:"enabled,omitempty" json:"enabled,omitempty"`
+	ServiceName       string `yaml:"service_name,omitempty" json:"service_name,omitempty"`
+	ServiceInstanceID string `yaml:"service_instance_id,omitempty" json:"service_instance_id,omitempty"`
+	ServiceVersion    string `yaml:"service_version,omitempty" json:"service_version,omitempty"`
+	// Exporters lists console, file, otlp. The Python object forms
+	// ("- type: otlp" and "- otlp: {endpoint: ...}") are accepted: their
+	// endpoint and headers move to OTLPSettings, their path to Path.
+	Exporters []string `yaml:"exporters,omitempty" json:"exporters,omitempty"`
 	// OTLPEndpoint is the OTLP/HTTP endpoint when "otlp" is an exporter.
-	OTLPEndpoint string  `yaml:"otlp_endpoint,omitempty" json:"otlp_endpoint,omitempty"`
-	SampleRate   float64 `yaml:"sample_rate,omitempty" json:"sample_rate,omitempty"`
+	OTLPEndpoint string `yaml:"otlp_endpoint,omitempty" json:"otlp_endpoint,omitempty"`
+	// OTLPSettings is the Python spelling of the OTLP exporter settings.
+	OTLPSettings *OTLPSettings `yaml:"otlp_settings,omitempty" json:"otlp_settings,omitempty"`
+	SampleRate   float64       `yaml:"sample_rate,omitempty" json:"sample_rate,omitempty"`
+	// Path and PathSettings name the trace file of the file exporter.
+	Path         string        `yaml:"path,omitempty" json:"path,omitempty"`
+	PathSettings *PathSettings `yaml:"path_settings,omitempty" json:"path_settings,omitempty"`
+}
+
+// Endpoint returns the OTLP endpoint: OTLPEndpoint, else OTLPSettings.Endpoint.
+func (o *OTelSettings) Endpoint() string {
+	if o == nil {
+		return ""
+	}
+	if o.OTLPEndpoint != "" {
+		return o.OTLPEndpoint
+	}
+	if o.OTLPSettings != nil {
+		return o.OTLPSettings.Endpoint
+	}
+	return ""
+}
+
+// OTLPSettings is otel.otlp_settings.
+type OTLPSettings struct {
+	Endpoint string            `yaml:"endpoint,omitempty" json:"endpoint,omitempty"`
+	Headers  map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
 }
 
 // TemporalSettings is the temporal section.
@@ -169,22 +312,42 @@ type TemporalSettings struct {
 	TaskQueue string `yaml:"task_queue,omitempty" json:"task_queue,omitempty"`
 	APIKey    string `yaml:"api_key,omitempty" json:"api_key,omitempty"`
 	TLS       bool   `yaml:"tls,omitempty" json:"tls,omitempty"`
+
+	// The Python project's worker and client tuning keys.
+	MaxConcurrentActivities int               `yaml:"max_concurrent_activities,omitempty" json:"max_concurrent_activities,omitempty"`
+	TimeoutSeconds          float64           `yaml:"timeout_seconds,omitempty" json:"timeout_seconds,omitempty"`
+	DefaultMaximumAttempts  int               `yaml:"default_maximum_attempts,omitempty" json:"default_maximum_attempts,omitempty"`
+	RPCMetadata             map[string]string `yaml:"rpc_metadata,omitempty" json:"rpc_metadata,omitempty"`
+	IDReusePolicy           string            `yaml:"id_reuse_policy,omitempty" json:"id_reuse_policy,omitempty"`
 }
 
 // ProviderSettings is a model provider section (openai, anthropic).
 type ProviderSettings struct {
-	APIKey          string            `yaml:"api_key,omitempty" json:"api_key,omitempty"`
-	BaseURL         string            `yaml:"base_url,omitempty" json:"base_url,omitempty"`
-	DefaultModel    string            `yaml:"default_model,omitempty" json:"default_model,omitempty"`
-	ReasoningEffort string            `yaml:"reasoning_effort,omitempty" json:"reasoning_effort,omitempty"`
-	APIVersion      string            `yaml:"api_version,omitempty" json:"api_version,omitempty"`
-	Headers         map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	APIKey          string `yaml:"api_key,omitempty" json:"api_key,omitempty"`
+	BaseURL         string `yaml:"base_url,omitempty" json:"base_url,omitempty"`
+	DefaultModel    string `yaml:"default_model,omitempty" json:"default_model,omitempty"`
+	ReasoningEffort string `yaml:"reasoning_effort,omitempty" json:"reasoning_effort,omitempty"`
+	APIVersion      string `yaml:"api_version,omitempty" json:"api_version,omitempty"`
+	// Headers are sent with every request. The Python spelling
+	// default_headers is merged into Headers when loaded (headers wins).
+	Headers        map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	DefaultHeaders map[string]string `yaml:"default_headers,omitempty" json:"default_headers,omitempty"`
+
+	// MaxTokens and Temperature are request defaults (0 and nil: the model's).
+	MaxTokens   int      `yaml:"max_tokens,omitempty" json:"max_tokens,omitempty"`
+	Temperature *float64 `yaml:"temperature,omitempty" json:"temperature,omitempty"`
+	// User is sent as the OpenAI "user" field.
+	User string `yaml:"user,omitempty" json:"user,omitempty"`
+	// Provider is the Python anthropic.provider (anthropic, bedrock, vertexai).
+	Provider string `yaml:"provider,omitempty" json:"provider,omitempty"`
 }
 
 // AgentsSettings is the agents section.
 type AgentsSettings struct {
-	Enabled     *bool       `yaml:"enabled,omitempty" json:"enabled,omitempty"`
-	SearchPaths []string    `yaml:"search_paths,omitempty" json:"search_paths,omitempty"`
+	Enabled     *bool    `yaml:"enabled,omitempty" json:"enabled,omitempty"`
+	SearchPaths []string `yaml:"search_paths,omitempty" json:"search_paths,omitempty"`
+	// Pattern is the glob matched in each search path (Python default "**/*.*").
+	Pattern     string      `yaml:"pattern,omitempty" json:"pattern,omitempty"`
 	Definitions []AgentSpec `yaml:"definitions,omitempty" json:"definitions,omitempty"`
 }
 
@@ -202,6 +365,7 @@ type AgentSpec struct {
 // WorkflowSpec declares a workflow (workflows.<name>). The fields a pattern
 // reads beyond Type and Agents are kept in Options.
 type WorkflowSpec struct {
+	// Type is one of the Workflow* constants (normalised when loaded).
 	Type        string         `yaml:"type" json:"type"`
 	Description string         `yaml:"description,omitempty" json:"description,omitempty"`
 	Agents      []string       `yaml:"agents,omitempty" json:"agents,omitempty"`
