@@ -120,6 +120,10 @@ func (d *decoder) decode(n *node, v reflect.Value, path string) {
 			d.errorf(n, path, "want a number, got %s", n.describe())
 			return
 		}
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			d.errorf(n, path, "want a finite number, got %s", n.text)
+			return
+		}
 		v.SetFloat(f)
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		i, ok := toInt(n)
@@ -209,6 +213,10 @@ func toBool(n *node) (bool, bool) {
 	switch v := n.val.(type) {
 	case bool:
 		return v, true
+	case int64:
+		return v == 1, v == 0 || v == 1
+	case uint64:
+		return v == 1, v == 0 || v == 1
 	case string:
 		// Strings come from ${VAR} expansion and environment overrides.
 		switch strings.ToLower(strings.TrimSpace(v)) {

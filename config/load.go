@@ -177,17 +177,25 @@ func load(srcs []source, opts *LoadOptions) (*Settings, error) {
 	var errs errorList
 	lookup := opts.lookup()
 	var root *node
+	unreadable := false
 	for _, src := range srcs {
 		n := parseDocument(src.name, src.data, &errs)
 		if n == nil {
+			unreadable = true
 			continue
 		}
 		if n.kind != mapNode && n.kind != nullNode {
 			errs.at(n.pos, "", "the file must be a mapping of settings (key: value), got %s", n.describe())
+			unreadable = true
 			continue
 		}
 		expandTree(n, "", lookup, &errs)
 		root = merge(root, n)
+	}
+	if unreadable {
+		// Checking what could be read would report problems that are only
+		// there because part of the settings is missing.
+		return nil, newValidationError(errs.errs, srcs)
 	}
 	if root == nil || root.kind != mapNode {
 		root = &node{kind: mapNode}

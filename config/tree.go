@@ -87,7 +87,11 @@ func (n *node) describe() string {
 	}
 	switch n.val.(type) {
 	case string:
-		return fmt.Sprintf("the string %q", n.text)
+		t := n.text
+		if r := []rune(t); len(r) > 60 {
+			t = string(r[:57]) + "..."
+		}
+		return fmt.Sprintf("the string %q", t)
 	case bool:
 		return "the boolean " + n.text
 	}

@@ -160,7 +160,8 @@ func (v *validator) otel() {
 		return
 	}
 	for i, e := range o.Exporters {
-		if !contains(otelExporters, e) {
+		// "" is a value already reported as the wrong type.
+		if e != "" && !contains(otelExporters, e) {
 			v.errorf(indexPath("otel.exporters", i), "unknown exporter %q %s", e, want(otelExporters))
 		}
 	}
@@ -362,6 +363,7 @@ func normalizeExporters(root *node, errs *errorList) {
 		}
 		if typ == nil || typ.kind != scalarNode {
 			errs.at(it.pos, path, "want an exporter name (console, file, otlp) or a mapping with type, got %s", it.describe())
+			ex.val.items[i] = &node{kind: nullNode, pos: it.pos}
 			continue
 		}
 		for _, e := range settings.entries {
@@ -396,4 +398,3 @@ func setDefault(m *node, section, key string, val *node) {
 	}
 	se.val.entries = append(se.val.entries, &entry{key: key, keyPos: val.pos, val: val})
 }
-
