@@ -55,10 +55,15 @@ type Root struct {
 	ReadOnly bool
 }
 
-// String formats r in the syntax ParseRoot reads: DIR, or DIR:ro.
+// String formats r in the syntax ParseRoot reads: DIR, or DIR:ro; DIR:rw
+// only when DIR itself ends in ":ro" or ":rw", so ParseRoot(r.String())
+// gives r back.
 func (r Root) String() string {
-	if r.ReadOnly {
+	switch {
+	case r.ReadOnly:
 		return r.Path + ":ro"
+	case strings.HasSuffix(r.Path, ":ro") || strings.HasSuffix(r.Path, ":rw"):
+		return r.Path + ":rw"
 	}
 	return r.Path
 }
@@ -146,16 +151,40 @@ func (o *Options) withDefaults() Options {
 // handles are released when the server is garbage collected.
 func New(roots []Root, opts *Options) (*mcp.Server, error) {
 	o := opts.withDefaults()
+	fsys, err := newFileSystem(roots, o)
+	if err != nil {
+		return nil, err
+	}
+	srv := mcp.NewServer(o.Implementation, &mcp.ServerOptions{
+		Instructions: "Filesystem access limited to the allowed directories " +
+			"(call list_allowed_directories to see them and which are read-only). " +
+			"Relative paths resolve against the first allowed directory.",
+		Capabilities: &mcp.ServerCapabilities{},
+	})
+	fsys.register(srv)
+	return srv, nil
+}
+
+func newFileSystem(roots []Root, o Options) (_ *fileSystem, err error) {
 	if len(roots) == 0 {
 		return nil, errors.New("no allowed directories: give at least one root (--root DIR)")
 	}
 	fsys := &fileSystem{opts: o}
+	defer func() {
+		if err != nil {
+			for _, r := range fsys.roots {
+				r.fs.Close()
+			}
+		}
+	}()
 	for _, r := range roots {
 		rt, err := openRoot(r)
 		if err != nil {
 			return nil, err
 		}
-		for _, prev := range fsys.roots {
+		fsys.roots = append(fsys.roots, rt)
+		prevs := fsys.roots[:len(fsys.roots)-1]
+		for _, prev := range prevs {
 			switch {
 			case rt.path == prev.path:
 				return nil, fmt.Errorf("root %s is given twice (as %q and %q)", rt.path, prev.given, rt.given)
@@ -165,18 +194,9 @@ func New(roots []Root, opts *Options) (*mcp.Server, error) {
 				return nil, fmt.Errorf("root %s is inside root %s; nested roots are not supported, give only one of them", prev.path, rt.path)
 			}
 		}
-		fsys.roots = append(fsys.roots, rt)
 	}
 	fsys.escapeErr = probeEscapeError(fsys.roots[0].fs)
-
-	srv := mcp.NewServer(o.Implementation, &mcp.ServerOptions{
-		Instructions: "Filesystem access limited to the allowed directories " +
-			"(call list_allowed_directories to see them and which are read-only). " +
-			"Relative paths resolve against the first allowed directory.",
-		Capabilities: &mcp.ServerCapabilities{},
-	})
-	fsys.register(srv)
-	return srv, nil
+	return fsys, nil
 }
 
 // openRoot checks and opens one root directory.

@@ -12,7 +12,7 @@ import (
 )
 
 // realTempDir is t.TempDir with symlinks evaluated, as the server reports it.
-func realTempDir(t *testing.T) string {
+func realTempDir(t testing.TB) string {
 	t.Helper()
 	d, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
@@ -23,7 +23,7 @@ func realTempDir(t *testing.T) string {
 
 // writeFiles creates files (path -> content) under dir; a path ending in "/"
 // is a directory.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
+func writeFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))

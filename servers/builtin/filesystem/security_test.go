@@ -14,7 +14,7 @@ import (
 
 // escapeFixture builds base/root (the allowed directory) and base/outside
 // (a secret the server must never reach), with symlinks out of root.
-func escapeFixture(t *testing.T) (root, outside string) {
+func escapeFixture(t testing.TB) (root, outside string) {
 	t.Helper()
 	base := realTempDir(t)
 	root, outside = filepath.Join(base, "root"), filepath.Join(base, "outside")
