@@ -110,9 +110,10 @@ func (a *Agent) buildToolIndex(lists map[string][]*mcp.Tool) *toolIndex {
 // "a_b_c") gets the first free suffix "_2", "_3", ..., in the claim order
 // function tools, human input, then servers in ServerNames order.
 //
-// A server's list is fetched once and cached until InvalidateTools. The
-// returned tools are copies; their InputSchema and OutputSchema values are
-// shared and must not be modified.
+// A server's list is fetched once and cached until InvalidateTools; servers
+// not cached are listed concurrently, and if any of them fails ListTools
+// returns an error naming it. The returned tools are copies; their
+// InputSchema and OutputSchema values are shared and must not be modified.
 func (a *Agent) ListTools(ctx context.Context) ([]*mcp.Tool, error) {
 	idx, err := a.toolIndex(ctx)
 	if err != nil {
@@ -267,11 +268,11 @@ func (a *Agent) CallTool(ctx context.Context, name string, args json.RawMessage)
 		return r.fn.run(ctx, args)
 	}
 	p := &mcp.CallToolParams{Name: r.tool}
-	if a := bytes.TrimSpace(args); len(a) > 0 && !bytes.Equal(a, []byte("null")) {
-		if !json.Valid(a) {
-			return errorResult(fmt.Sprintf("arguments for tool %q are not valid JSON: %.200s", name, a)), nil
+	if raw := bytes.TrimSpace(args); len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
+		if !json.Valid(raw) {
+			return errorResult(fmt.Sprintf("arguments for tool %q are not valid JSON: %.200s", name, raw)), nil
 		}
-		p.Arguments = json.RawMessage(a)
+		p.Arguments = json.RawMessage(raw)
 	}
 	res, err := a.servers.CallTool(ctx, r.server, p)
 	if err != nil {
