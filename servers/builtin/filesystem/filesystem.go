@@ -7,18 +7,17 @@
 // edit_file, list_directory, search_files, ...), so models and clients that
 // know that server know this one.
 //
-// Quick start, serving the current directory read-write and ./docs read-only
-// over stdio:
+// Quick start, serving ./data read-write and ./docs read-only over stdio:
 //
-//	roots := []filesystem.Root{{Path: "."}, {Path: "./docs", ReadOnly: true}}
+//	roots := []filesystem.Root{{Path: "./data"}, {Path: "./docs", ReadOnly: true}}
 //	srv, err := filesystem.New(roots, nil)
 //	if err != nil {
 //		log.Fatal(err)
 //	}
 //	err = builtin.Serve(ctx, srv, builtin.ServeOptions{})
 //
-// From the command line the same is `mcp-agent builtin filesystem --root .
-// --root ./docs:ro`; [ParseRoot] parses the DIR[:ro|:rw] syntax.
+// From the command line the same is `mcp-agent builtin filesystem --root
+// ./data --root ./docs:ro`; [ParseRoot] parses the DIR[:ro|:rw] syntax.
 //
 // # Security model
 //

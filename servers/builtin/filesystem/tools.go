@@ -296,8 +296,10 @@ func (s *fileSystem) readTail(t target, n int) ([]byte, error) {
 	}
 	defer f.Close()
 	const chunk = 64 << 10
-	pos := fi.Size()
-	var data []byte
+	end := fi.Size()
+	pos := end
+	var chunks [][]byte // from the end of the file backwards
+	total, newlines := 0, 0
 	for pos > 0 {
 		size := min(int64(chunk), pos)
 		pos -= size
@@ -305,15 +307,21 @@ func (s *fileSystem) readTail(t target, n int) ([]byte, error) {
 		if _, err := f.ReadAt(buf, pos); err != nil && err != io.EOF {
 			return nil, s.explain(t, err)
 		}
-		data = append(buf, data...)
-		if int64(len(data)) > s.opts.MaxReadBytes+chunk {
+		chunks = append(chunks, buf)
+		total += len(buf)
+		if int64(total) > s.opts.MaxReadBytes+chunk {
 			return nil, s.tooBig(t, fmt.Sprintf("the last %d lines", n))
 		}
-		// A newline at the very end ends the last line; it separates nothing.
-		if bytes.Count(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) >= n {
+		newlines += bytes.Count(buf, []byte("\n"))
+		if pos+size == end && bytes.HasSuffix(buf, []byte("\n")) {
+			newlines-- // the file's final newline ends the last line; it separates nothing
+		}
+		if newlines >= n {
 			break
 		}
 	}
+	slices.Reverse(chunks)
+	data := bytes.Join(chunks, nil)
 	lines := splitLines(string(data))
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
@@ -594,6 +602,10 @@ func (s *fileSystem) openDir(t target) (*os.File, error) {
 // readDir reads at most limit entries of the directory at rel, sorted by
 // name; truncated reports whether there were more.
 func readDir(ctx context.Context, f *os.File, limit int) (entries []fs.DirEntry, truncated bool, err error) {
+	if limit <= 0 {
+		more, _ := f.ReadDir(1)
+		return nil, len(more) > 0, nil
+	}
 	for len(entries) < limit {
 		if err := ctx.Err(); err != nil {
 			return nil, false, err
@@ -715,6 +727,9 @@ func (s *fileSystem) directoryTree(ctx context.Context, _ *mcp.CallToolRequest, 
 			node := treeNode{Name: e.Name(), Type: "file"}
 			if e.IsDir() {
 				node.Type = "directory"
+			}
+			out.Entries = append(out.Entries, treeEntry{Path: erel, Type: node.Type})
+			if e.IsDir() {
 				children := []treeNode{}
 				sub := target{root: t.root, rel: filepath.Join(t.rel, filepath.FromSlash(erel)), arg: erel}
 				if sf, err := s.openDir(sub); err == nil {
@@ -724,7 +739,6 @@ func (s *fileSystem) directoryTree(ctx context.Context, _ *mcp.CallToolRequest, 
 				}
 				node.Children = &children
 			}
-			out.Entries = append(out.Entries, treeEntry{Path: erel, Type: node.Type})
 			nodes = append(nodes, node)
 		}
 		return nodes, nil

@@ -475,7 +475,7 @@ func TestDirectoryTree(t *testing.T) {
 	var out directoryTreeOut
 	structured(t, cs, "directory_tree", args, &out)
 	wantOut := directoryTreeOut{Entries: []treeEntry{
-		{"README.md", "file"}, {"empty", "directory"}, {"src/main.go", "file"}, {"src", "directory"},
+		{"README.md", "file"}, {"empty", "directory"}, {"src", "directory"}, {"src/main.go", "file"},
 	}}
 	if diff := cmp.Diff(wantOut, out); diff != "" {
 		t.Errorf("structured (-want +got):\n%s", diff)
@@ -630,5 +630,23 @@ func TestListAllowedDirectories(t *testing.T) {
 	structured(t, cs, "list_allowed_directories", nil, &out)
 	if diff := cmp.Diff(allowedDirsOut{Directories: []allowedDir{{rw, false}, {ro, true}}}, out); diff != "" {
 		t.Errorf("structured (-want +got):\n%s", diff)
+	}
+}
+
+func TestReadHeadTailAcrossChunks(t *testing.T) {
+	dir := realTempDir(t)
+	var lines []string
+	for i := range 20000 {
+		lines = append(lines, fmt.Sprintf("line%06d\n", i)) // 240 KB, several read chunks
+	}
+	writeFiles(t, dir, map[string]string{"log.txt": strings.Join(lines, "")})
+	cs := connect(t, []Root{{Path: dir}}, nil)
+	for _, n := range []int{1, 3, 6554, 10000, 20000} {
+		if got, want := callOK(t, cs, "read_text_file", map[string]any{"path": "log.txt", "tail": n}), strings.Join(lines[len(lines)-n:], ""); got != want {
+			t.Errorf("tail %d: got %d bytes starting %.20q, want %d bytes starting %.20q", n, len(got), got, len(want), want)
+		}
+		if got, want := callOK(t, cs, "read_text_file", map[string]any{"path": "log.txt", "head": n}), strings.Join(lines[:n], ""); got != want {
+			t.Errorf("head %d: got %d bytes, want %d", n, len(got), len(want))
+		}
 	}
 }
