@@ -543,6 +543,9 @@ func (c *Conn) CallTool(ctx context.Context, p *mcp.CallToolParams) (*mcp.CallTo
 	// reuse p concurrently.
 	cp := *p
 	cp.Meta = c.requestMeta(p.Meta)
+	if m, ok := cp.Arguments.(map[string]any); ok && m == nil {
+		cp.Arguments = nil // a typed nil map would be sent as null; the SDK sends {}
+	}
 	return call(ctx, c, "tools/call", func(ctx context.Context, s *mcp.ClientSession) (*mcp.CallToolResult, error) {
 		return s.CallTool(ctx, &cp)
 	})

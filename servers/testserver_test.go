@@ -68,6 +68,9 @@ func runTestServer(mode string) int {
 	}
 }
 
+// hangStarted receives when the hang tool starts (in-process servers).
+var hangStarted = make(chan struct{}, 1)
+
 type echoIn struct {
 	Message string `json:"message"`
 }
@@ -102,6 +105,10 @@ func newBasicServer() *mcp.Server {
 		return nil, nil, nil
 	})
 	mcp.AddTool(s, &mcp.Tool{Name: "hang", Description: "never answers"}, func(ctx context.Context, _ *mcp.CallToolRequest, _ noIn) (*mcp.CallToolResult, any, error) {
+		select {
+		case hangStarted <- struct{}{}:
+		default:
+		}
 		<-ctx.Done()
 		return nil, nil, ctx.Err()
 	})

@@ -21,6 +21,11 @@ import (
 	"github.com/mcp-agent-go/mcp-agent/config"
 )
 
+// stdioTerminateAfter is how long closing a stdio server waits for it to
+// exit after its stdin is closed, before SIGTERM (and as long again before
+// SIGKILL). Two seconds, as in the Python SDK.
+const stdioTerminateAfter = 2 * time.Second
+
 // NewTransport builds a fresh transport for spec, chosen by
 // spec.EffectiveTransport():
 //
@@ -36,6 +41,9 @@ import (
 // "Authorization: Bearer <key>" on every request; spec.HTTPTimeout() bounds
 // dialing and TLS handshakes. With spec.TerminateOnClose set to false a
 // Streamable HTTP session is left open on the server when the client closes.
+//
+// Closing a stdio connection closes the process's stdin, waits 2s for it
+// to exit, then sends SIGTERM, and SIGKILL 2s later.
 //
 // A Transport connects once (an exec.Cmd cannot be restarted), so call
 // NewTransport again for every connection. A Registry or Open does this for
@@ -61,7 +69,7 @@ func newTransport(spec config.ServerSpec, stderr io.Writer) (mcp.Transport, func
 		if stderr != nil {
 			cmd.Stderr = stderr
 		}
-		return &mcp.CommandTransport{Command: cmd}, nop, nil
+		return &mcp.CommandTransport{Command: cmd, TerminateDuration: stdioTerminateAfter}, nop, nil
 
 	case config.TransportStreamableHTTP, config.TransportSSE, config.TransportWebSocket:
 		if err := checkURL(spec, tr); err != nil {
