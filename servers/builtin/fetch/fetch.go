@@ -51,7 +51,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -107,8 +106,8 @@ type Options struct {
 	// (RFC 1918, fc00::/7), shared (100.64.0.0/10), unspecified and
 	// multicast. The zero value allows them: fetch is a local tool.
 	DenyPrivate bool
-	// Resolver resolves host names before the address checks. Nil means
-	// net.DefaultResolver.
+	// Resolver, if set, resolves host names (each address is then checked
+	// and dialled in turn). Nil means the standard resolver and dialer.
 	Resolver Resolver
 }
 
@@ -217,11 +216,7 @@ func newFetcher(opts *Options) (*fetcher, error) {
 		userAgent: cmpOr(o.UserAgent, DefaultUserAgent),
 	}
 	maxRedirects := cmpOr(o.MaxRedirects, DefaultMaxRedirects)
-	res := o.Resolver
-	if res == nil {
-		res = net.DefaultResolver
-	}
-	d := &dialer{policy: pol, res: res}
+	d := &dialer{policy: pol, res: o.Resolver}
 	f.client = &http.Client{
 		Transport: &http.Transport{
 			Proxy:               nil, // a proxy would hide the destination from the dial checks

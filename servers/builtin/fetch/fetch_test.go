@@ -692,3 +692,23 @@ func TestStreamableHTTP(t *testing.T) {
 		})
 	}
 }
+
+// TestStandardResolverChecksAddresses uses the system resolver: localhost
+// resolves (through /etc/hosts) to loopback addresses, which the dial check
+// sees and refuses, and reaches without the rule.
+func TestStandardResolverChecksAddresses(t *testing.T) {
+	ts := serve(t, content("text/plain", "local"))
+	u := fmt.Sprintf("http://localhost:%d/", ts.Listener.Addr().(*net.TCPAddr).Port)
+
+	cs := connect(t, nil)
+	if text, r, isErr := call(t, cs, map[string]any{"url": u}); isErr || r.Content != "local" {
+		t.Fatalf("fetch %s = %q (error %v), want the loopback server's content", u, text, isErr)
+	}
+
+	cs = connect(t, &Options{DenyPrivate: true})
+	text, _, isErr := call(t, cs, map[string]any{"url": u})
+	if want := "fetch " + u + ": host localhost resolves to address "; !isErr || !strings.HasPrefix(text, want) ||
+		!strings.HasSuffix(text, ", which is not a public address and is blocked (deny_private is set)") {
+		t.Errorf("fetch %s with deny_private = %q, want a deny_private refusal of a localhost address", u, text)
+	}
+}

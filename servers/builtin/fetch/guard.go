@@ -294,17 +294,32 @@ type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
-// dialer resolves with res and dials each address in turn, refusing blocked
-// addresses in the net.Dialer Control hook, just before connect(2).
+// dialer refuses blocked addresses in the net.Dialer Control hook, just
+// before connect(2). With a custom Resolver it resolves with it and dials
+// each address in turn; otherwise it leaves both to net.Dialer.
 type dialer struct {
 	policy *policy
-	res    Resolver
+	res    Resolver // nil: the standard resolver
 }
 
 func (d *dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	host, portStr, err := net.SplitHostPort(address)
 	if err != nil {
 		return nil, err
+	}
+	nd := &net.Dialer{
+		Control: func(_, addr string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(addr)
+			if err != nil {
+				return fmt.Errorf("unexpected dial address %q: %w", addr, err)
+			}
+			return d.policy.checkAddr(normalizeHost(host), ap.Addr())
+		},
+	}
+	if d.res == nil {
+		// The standard resolver and dialer (with Happy Eyeballs); Control
+		// still sees every address tried.
+		return nd.DialContext(ctx, network, address)
 	}
 	var addrs []netip.Addr
 	if a, err := netip.ParseAddr(host); err == nil {
@@ -317,15 +332,6 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 		if len(addrs) == 0 {
 			return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
 		}
-	}
-	nd := &net.Dialer{
-		Control: func(_, addr string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(addr)
-			if err != nil {
-				return fmt.Errorf("unexpected dial address %q: %w", addr, err)
-			}
-			return d.policy.checkAddr(normalizeHost(host), ap.Addr())
-		},
 	}
 	var firstErr error
 	for _, a := range addrs {
