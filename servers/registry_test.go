@@ -7,8 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -584,4 +586,149 @@ func (l *lockedLog) waitFor(t testing.TB, s string) bool {
 		}
 	}
 	return true
+}
+
+// TestServerKilledWhileIdle: a server that dies between calls is dropped
+// when its death is seen, and the next call reconnects without an error.
+func TestServerKilledWhileIdle(t *testing.T) {
+	var logs lockedLog
+	r := newTestRegistry(t, map[string]config.ServerSpec{"victim": testServerSpec("", "basic")}, &Options{Logger: logs.logger()})
+	pid1 := callText(t, r, "victim", "pid", nil)
+	pid, err := strconv.Atoi(pid1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if !logs.waitFor(t, "server connection lost") {
+		t.Fatalf("the death was not noticed; log:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "signal: killed") {
+		t.Errorf("the log does not say how the server died:\n%s", logs.String())
+	}
+	if pid2 := callText(t, r, "victim", "pid", nil); pid2 == pid1 {
+		t.Errorf("reached the killed process %s again", pid1)
+	}
+}
+
+func TestConnectTimeout(t *testing.T) {
+	spec := testServerSpec("", "silent")
+	spec.ReadTimeoutSeconds = 0.3
+	r := newTestRegistry(t, map[string]config.ServerSpec{"mute": spec}, nil)
+	_, err := r.ListTools(testContext(t), "mute")
+	want := "no answer after 300ms (read_timeout_seconds); is the server running and speaking MCP?"
+	if err == nil || !strings.HasPrefix(err.Error(), `connect to server "mute"`) || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("err = %v, want it to end with %q", err, want)
+	}
+
+	// Without a read timeout the caller's deadline bounds connecting, and
+	// the connect is abandoned when the only caller gives up.
+	r2 := newTestRegistry(t, map[string]config.ServerSpec{"mute": testServerSpec("", "silent")}, nil)
+	ctx, cancel := context.WithTimeout(testContext(t), 200*time.Millisecond)
+	defer cancel()
+	_, err = r2.Session(ctx, "mute")
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(err.Error(), `connect to server "mute" (stdio `) {
+		t.Errorf("err = %v, want a connect error wrapping DeadlineExceeded", err)
+	}
+}
+
+func TestStderrLogged(t *testing.T) {
+	var logs lockedLog
+	r := newTestRegistry(t, map[string]config.ServerSpec{"keyless": testServerSpec("", "fail-start")}, &Options{Logger: logs.logger()})
+	if _, err := r.Session(testContext(t), "keyless"); err == nil {
+		t.Fatal("connected to a server that exits at start")
+	}
+	if !strings.Contains(logs.String(), `level=DEBUG msg="server stderr" server=keyless line="Error: FOO_API_KEY is not set"`) {
+		t.Errorf("stderr line not logged at debug:\n%s", logs.String())
+	}
+}
+
+// TestSharedCallsAfterCrash: many callers share one connection; when the
+// server crashes under them every call in flight fails fast with the exit,
+// and the registry then serves everyone from one new process.
+func TestSharedCallsAfterCrash(t *testing.T) {
+	spec := testServerSpec("", "basic")
+	r := newTestRegistry(t, map[string]config.ServerSpec{"s": spec}, nil)
+	ctx := testContext(t)
+	callText(t, r, "s", "echo", map[string]any{"message": "warm"})
+
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := r.CallTool(ctx, "s", &mcp.CallToolParams{Name: "hang"})
+			errs <- err
+		}()
+	}
+	// The server crashes once all the hang calls are in flight.
+	_, err := r.CallTool(ctx, "s", &mcp.CallToolParams{Name: "crash", Arguments: map[string]any{"after_hangs": n}})
+	var exited *ServerExitedError
+	if !errors.As(err, &exited) {
+		t.Fatalf("crash: %v", err)
+	}
+	for range n {
+		if err := <-errs; !errors.As(err, &exited) || exited.Err.Error() != "exit status 3" {
+			t.Errorf("in-flight call: %v, want *ServerExitedError with exit status 3", err)
+		}
+	}
+	callText(t, r, "s", "echo", map[string]any{"message": "after"})
+}
+
+// barrierTransport connects only once all n transports of its barrier are
+// connecting at the same time, so connecting them one after the other
+// fails.
+type barrierTransport struct {
+	inner mcp.Transport
+	all   chan struct{}
+	once  *sync.Once
+	n     int
+	count *int
+	mu    *sync.Mutex
+}
+
+func (b *barrierTransport) Connect(ctx context.Context) (mcp.Connection, error) {
+	b.mu.Lock()
+	*b.count++
+	if *b.count == b.n {
+		b.once.Do(func() { close(b.all) })
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.all:
+		return b.inner.Connect(ctx)
+	case <-time.After(5 * time.Second):
+		return nil, errors.New("connected alone: connects are not concurrent")
+	}
+}
+
+func TestConnectAllIsParallel(t *testing.T) {
+	const n = 4
+	specs := map[string]config.ServerSpec{}
+	for i := range n {
+		specs[fmt.Sprintf("s%d", i)] = config.ServerSpec{}
+	}
+	var (
+		mu    sync.Mutex
+		count int
+		once  sync.Once
+		all   = make(chan struct{})
+	)
+	server := newBasicServer()
+	t.Cleanup(func() { closeServerSessions(server) })
+	r := newTestRegistry(t, specs, &Options{Transport: func(name string, spec config.ServerSpec, stderr io.Writer) (mcp.Transport, error) {
+		clientEnd, serverEnd := mcp.NewInMemoryTransports()
+		if _, err := server.Connect(context.Background(), serverEnd, nil); err != nil {
+			return nil, err
+		}
+		return &barrierTransport{inner: clientEnd, all: all, once: &once, n: n, count: &count, mu: &mu}, nil
+	}})
+	if err := r.ConnectAll(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range r.Names() {
+		if got := callText(t, r, name, "echo", map[string]any{"message": name}); got != name {
+			t.Errorf("%s: echo = %q", name, got)
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"go.uber.org/goleak"
@@ -58,6 +59,10 @@ func runTestServer(mode string) int {
 		fmt.Fprintln(os.Stderr, "starting up")
 		fmt.Fprintln(os.Stderr, "Error: FOO_API_KEY is not set")
 		return 2
+	case "silent":
+		fmt.Fprintln(os.Stderr, "listening, but not answering")
+		io.Copy(io.Discard, os.Stdin)
+		return 0
 	case "garbage":
 		fmt.Println("Hello! Server starting on stdout, which is wrong.")
 		io.Copy(io.Discard, os.Stdin) // exit when the client closes stdin
@@ -76,6 +81,10 @@ type echoIn struct {
 }
 
 type noIn struct{}
+
+type crashIn struct {
+	AfterHangs int `json:"after_hangs,omitempty"`
+}
 
 // newBasicServer builds the test server: echo, pid, crash, hang, roots,
 // work (log, progress, sampling, elicitation), touch (resource updated),
@@ -96,7 +105,15 @@ func newBasicServer() *mcp.Server {
 	mcp.AddTool(s, &mcp.Tool{Name: "pid", Description: "returns the process id"}, func(context.Context, *mcp.CallToolRequest, noIn) (*mcp.CallToolResult, any, error) {
 		return text(strconv.Itoa(os.Getpid())), nil, nil
 	})
-	mcp.AddTool(s, &mcp.Tool{Name: "crash", Description: "exits with status 3 mid-call"}, func(context.Context, *mcp.CallToolRequest, noIn) (*mcp.CallToolResult, any, error) {
+	hangs := make(chan struct{}, 1000) // receives when a hang call starts
+	mcp.AddTool(s, &mcp.Tool{Name: "crash", Description: "exits with status 3 mid-call, once after_hangs hang calls are in flight"}, func(_ context.Context, _ *mcp.CallToolRequest, in crashIn) (*mcp.CallToolResult, any, error) {
+		deadline := time.After(10 * time.Second)
+		for range in.AfterHangs {
+			select {
+			case <-hangs:
+			case <-deadline:
+			}
+		}
 		for i := range 30 {
 			fmt.Fprintf(os.Stderr, "working %d\n", i)
 		}
@@ -105,6 +122,10 @@ func newBasicServer() *mcp.Server {
 		return nil, nil, nil
 	})
 	mcp.AddTool(s, &mcp.Tool{Name: "hang", Description: "never answers"}, func(ctx context.Context, _ *mcp.CallToolRequest, _ noIn) (*mcp.CallToolResult, any, error) {
+		select {
+		case hangs <- struct{}{}:
+		default:
+		}
 		select {
 		case hangStarted <- struct{}{}:
 		default:

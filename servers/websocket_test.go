@@ -74,6 +74,18 @@ func TestWebSocket(t *testing.T) {
 	}
 }
 
+func TestWebSocketDefaultVersion(t *testing.T) {
+	url, _ := startWebSocketServer(t)
+	c, err := Open(testContext(t), config.ServerSpec{Transport: config.TransportWebSocket, URL: url}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := c.ProtocolVersion(); got != "2026-07-28" {
+		t.Errorf("negotiated %q, want 2026-07-28", got)
+	}
+}
+
 func TestWebSocketSubprotocol(t *testing.T) {
 	url, _ := startWebSocketServer(t)
 	ctx := testContext(t)
