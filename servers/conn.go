@@ -176,7 +176,7 @@ func dial(ctx context.Context, name string, spec config.ServerSpec, o *options, 
 	if res := session.InitializeResult(); res != nil {
 		logger.Debug("connected", "protocol", res.ProtocolVersion, "server_info", res.ServerInfo)
 	}
-	c.setLogLevel(life, o.LogLevel)
+	c.setLogLevel(ctx, o.LogLevel)
 
 	go func() {
 		err := session.Wait()

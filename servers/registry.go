@@ -117,6 +117,9 @@ func (r *Registry) conn(ctx context.Context, name string) (*Conn, error) {
 	if !ok {
 		return nil, unknownServer(name, r.names)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, &ConnectError{Server: name, Transport: spec.EffectiveTransport(), Target: target(spec), Err: err}
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -171,25 +174,23 @@ func (r *Registry) dial(ctx context.Context, name string, spec config.ServerSpec
 	var late *Conn // connected after Close
 	r.mu.Lock()
 	delete(r.dials, name)
-	if err == nil {
-		if r.closed {
-			late, c = c, nil
-			err = fmt.Errorf("server %q: registry %w", name, ErrClosed)
-		} else {
-			r.conns[name] = c
-			r.all[c] = struct{}{}
-			if c.isDead() {
-				// Died before it was registered: died() ignored it.
-				delete(r.conns, name)
-				r.reapLocked(c)
-			}
+	if r.closed {
+		late, c = c, nil
+		err = fmt.Errorf("server %q: registry %w", name, ErrClosed)
+	} else if err == nil {
+		r.conns[name] = c
+		r.all[c] = struct{}{}
+		if c.isDead() {
+			// Died before it was registered: died() ignored it.
+			delete(r.conns, name)
+			r.reapLocked(c)
 		}
 	}
 	d.conn, d.err = c, err
 	close(d.done)
 	r.mu.Unlock()
 	if late != nil {
-		late.shutdown()
+		late.Close()
 	}
 	if err == nil {
 		r.o.logger.Info("server connected", "server", name, "transport", c.transport, "protocol", c.ProtocolVersion())

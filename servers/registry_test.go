@@ -732,3 +732,27 @@ func TestConnectAllIsParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseWhileConnecting: Close abandons a connect in progress and its
+// caller gets ErrClosed.
+func TestCloseWhileConnecting(t *testing.T) {
+	connecting := make(chan struct{})
+	r := NewRegistry(map[string]config.ServerSpec{"mute": testServerSpec("", "silent")}, &Options{
+		Transport: func(name string, spec config.ServerSpec, stderr io.Writer) (mcp.Transport, error) {
+			close(connecting)
+			return NewTransport(spec, stderr)
+		},
+	})
+	errc := make(chan error, 1)
+	go func() {
+		_, err := r.Session(testContext(t), "mute")
+		errc <- err
+	}()
+	<-connecting
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; !errors.Is(err, ErrClosed) {
+		t.Errorf("Session during Close = %v, want ErrClosed", err)
+	}
+}
