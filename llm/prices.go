@@ -90,17 +90,29 @@ func (t *PriceTable) With(over *PriceTable) *PriceTable {
 
 // Lookup finds a model's price: by exact name, else by the longest entry
 // that is a prefix of the name followed by "-" (dated snapshots). A
-// "provider/" or "provider:" prefix is ignored.
+// "provider/" or "provider:" prefix and an Ollama-style ":tag" suffix are
+// ignored when the full name is not found.
 func (t *PriceTable) Lookup(model string) (ModelPrice, bool) {
 	if t == nil {
 		return ModelPrice{}, false
 	}
-	if i := strings.LastIndexAny(model, "/:"); i >= 0 {
-		if p, ok := t.Models[model]; ok {
+	cands := []string{model}
+	if i := strings.LastIndex(model, "/"); i >= 0 {
+		model = model[i+1:]
+		cands = append(cands, model)
+	}
+	if before, after, ok := strings.Cut(model, ":"); ok {
+		cands = append(cands, after, before)
+	}
+	for _, c := range cands {
+		if p, ok := t.lookup(c); ok {
 			return p, true
 		}
-		model = model[i+1:]
 	}
+	return ModelPrice{}, false
+}
+
+func (t *PriceTable) lookup(model string) (ModelPrice, bool) {
 	if p, ok := t.Models[model]; ok {
 		return p, true
 	}
