@@ -5,7 +5,7 @@
 // Quick start: a Registry keeps one persistent connection per configured
 // server, opened on first use and shared by every caller.
 //
-//	settings, err := config.Load(...)
+//	settings, err := config.Load(config.LoadOptions{})
 //	reg := servers.NewRegistry(settings.MCP.Servers, &servers.Options{Logger: logger})
 //	defer reg.Close()
 //
