@@ -38,18 +38,21 @@ type reply struct {
 type fakeAPI struct {
 	t   *testing.T
 	srv *httptest.Server
+	// done is closed when the test ends (releases held streams).
+	done chan struct{}
 
-	mu       sync.Mutex
-	replies  []*reply
-	bodies   []map[string]any
-	headers  []http.Header
+	mu      sync.Mutex
+	replies []*reply
+	bodies  []map[string]any
+	headers []http.Header
 }
 
 func newFakeAPI(t *testing.T, replies ...*reply) *fakeAPI {
 	t.Helper()
-	f := &fakeAPI{t: t, replies: replies}
+	f := &fakeAPI{t: t, replies: replies, done: make(chan struct{})}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(func() {
+		close(f.done)
 		f.srv.Close()
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -164,8 +167,11 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	w.Write(data)
 	if rep.hold {
 		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-		close(rep.released)
+		select {
+		case <-r.Context().Done():
+			close(rep.released)
+		case <-f.done:
+		}
 	}
 }
 
