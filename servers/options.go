@@ -39,7 +39,7 @@ type Options struct {
 	ElicitationHandler func(ctx context.Context, server string, req *mcp.ElicitRequest) (*mcp.ElicitResult, error)
 
 	// OnLog is called for every notifications/message a server sends. Nil:
-	// the messages only go to Logger.
+	// the messages go to Logger at debug level instead.
 	OnLog func(server string, p *mcp.LoggingMessageParams)
 
 	// LogLevel is the minimum level requested from servers that offer
@@ -129,10 +129,11 @@ func newClient(name string, spec config.ServerSpec, o *options) *mcp.Client {
 		//lint:ignore SA1019 logging is deprecated in 2026-07-28 but servers still send it.
 		LoggingMessageHandler: func(_ context.Context, req *mcp.LoggingMessageRequest) {
 			p := req.Params
-			logger.Debug("server log", "level", p.Level, "logger", p.Logger, "data", p.Data)
 			if o.OnLog != nil {
 				o.OnLog(name, p)
+				return
 			}
+			logger.Debug("server log", "level", p.Level, "logger", p.Logger, "data", p.Data)
 		},
 	}
 	if h := o.SamplingHandler; h != nil {
