@@ -184,6 +184,10 @@ func Retryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
+	var pe permanentError
+	if errors.As(err, &pe) {
+		return false
+	}
 	var se HTTPStatusError
 	if errors.As(err, &se) {
 		c := se.StatusCode()
