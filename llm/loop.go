@@ -226,7 +226,7 @@ func (l *LLM) run(ctx context.Context, msgs []Message, params *RequestParams, em
 		if err != nil {
 			return nil, fmt.Errorf("llm %q: loading memory: %w", l.name, err)
 		}
-		conv = prior
+		conv = slices.Clip(prior)
 	}
 	conv = append(conv, msgs...)
 	if len(conv) == 0 {
