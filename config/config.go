@@ -353,13 +353,21 @@ type AgentsSettings struct {
 
 // AgentSpec declares an agent.
 type AgentSpec struct {
-	Name        string   `yaml:"name" json:"name"`
+	Name string `yaml:"name" json:"name"`
+	// Description says what the agent is for (routers and orchestrators
+	// read it); the instruction defaults to it.
+	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
 	Instruction string   `yaml:"instruction,omitempty" json:"instruction,omitempty"`
 	ServerNames []string `yaml:"server_names,omitempty" json:"server_names,omitempty"`
 	Provider    string   `yaml:"provider,omitempty" json:"provider,omitempty"`
 	Model       string   `yaml:"model,omitempty" json:"model,omitempty"`
 	// HumanInput adds the __human_input__ tool.
 	HumanInput bool `yaml:"human_input,omitempty" json:"human_input,omitempty"`
+	// Tools, when set, names the tools the agent may use (namespaced
+	// server_tool names, or patterns such as "fetch_*"). Claude Code
+	// subagent files list Claude Code's own tools here (Read, Grep, ...);
+	// names that match none of the agent's tools are ignored.
+	Tools []string `yaml:"tools,omitempty" json:"tools,omitempty"`
 }
 
 // WorkflowSpec declares a workflow (workflows.<name>). The fields a pattern

@@ -230,6 +230,7 @@ func load(srcs []source, opts *LoadOptions) (*Settings, error) {
 	if !opts.NoEnvOverrides {
 		fillProviderFromEnv(s, lookup)
 	}
+	loadAgentFiles(s, filepath.Dir(srcs[0].path), d)
 	normalize(s)
 	validate(s, d.pos, &errs, srcs[0].name)
 	if len(errs.errs) > 0 {
