@@ -1,0 +1,777 @@
+package gateway
+
+// The STDIO-to-HTTP adapter.
+//
+// Clients talk to a go-sdk mcp.Server (the "front"), served by the SDK's own
+// StreamableHTTPHandler: the SDK does the Streamable HTTP protocol of both
+// generations (sessions, SSE, the GET stream, stateless 2026-07-28 requests,
+// server/discover, header validation). A receiving middleware on the front
+// forwards every request to the stdio process through the upstream router
+// instead of running local features, and relays what the process sends back
+// through the front's ServerSession, using the request's own context so that
+// progress and server->client requests travel on that request's stream.
+//
+// A raw mcp.StreamableServerTransport would not do: it routes request-scoped
+// messages by a context key only ServerSession sets, so every progress
+// notification would land on the standalone GET stream, which stateless
+// clients do not have.
+//
+// Shared mode: one front and one upstream slot for all sessions. PerSession
+// mode: each new HTTP session gets its own front and its own slot (process),
+// so nothing the process sends can reach another session.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// gatewayInfo is how the gateway introduces itself to stdio servers.
+var gatewayInfo = &mcp.Implementation{Name: "mcp-agent-gateway", Version: "0.1.0"}
+
+// upstreamProtocol is the version the gateway asks shared stdio servers for.
+const upstreamProtocol = "2025-11-25"
+
+// newProtocol is the first sessionless protocol version.
+const newProtocol = "2026-07-28"
+
+// stdioServer serves one registered StdioBackend.
+type stdioServer struct {
+	g       *Gateway
+	name    string
+	backend StdioBackend
+	mode    Mode
+
+	shared    *frontend                   // Shared mode
+	stateful  *mcp.StreamableHTTPHandler  // both modes
+	stateless *mcp.StreamableHTTPHandler  // Shared mode: 2026-07-28 requests
+	template  *mcp.Server                 // PerSession: answers the handler's version checks
+
+	mu       sync.Mutex
+	sessions map[*frontend]struct{} // PerSession fronts with a live session
+	closed   bool
+	wg       sync.WaitGroup // PerSession session watchers
+}
+
+func newStdioServer(g *Gateway, name string, b StdioBackend, mode Mode) *stdioServer {
+	s := &stdioServer{g: g, name: name, backend: b, mode: mode, sessions: make(map[*frontend]struct{})}
+	httpOpts := mcp.StreamableHTTPOptions{
+		Logger:                     g.logger,
+		DisableLocalhostProtection: true, // the gateway checks Host itself, with its allowlist
+		MaxRequestBodyBytes:        g.opts.MaxRequestBytes,
+		SessionTimeout:             g.opts.SessionIdleTimeout,
+	}
+	if mode == Shared {
+		s.shared = s.newFrontend(s.newSlot(nil))
+		s.stateful = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.shared.srv }, &httpOpts)
+		stateless := httpOpts
+		stateless.Stateless = true
+		stateless.PropagateRequestCancellation = true
+		s.stateless = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.shared.srv }, &stateless)
+	} else {
+		s.template = mcp.NewServer(gatewayInfo, nil)
+		s.stateful = mcp.NewStreamableHTTPHandler(s.perSessionServer, &httpOpts)
+	}
+	return s
+}
+
+// perSessionServer gives a new session its own front; requests of existing
+// sessions are routed by session ID, for them the handler only reads the
+// template's protocol versions.
+func (s *stdioServer) perSessionServer(r *http.Request) *mcp.Server {
+	if r.Method == http.MethodPost && r.Header.Get("Mcp-Session-Id") == "" {
+		return s.newFrontend(nil).srv
+	}
+	return s.template
+}
+
+func (s *stdioServer) serveMCP(w http.ResponseWriter, r *http.Request) {
+	if s.stateless != nil && r.Header.Get("Mcp-Protocol-Version") >= newProtocol {
+		s.stateless.ServeHTTP(w, r)
+		return
+	}
+	s.stateful.ServeHTTP(w, r)
+}
+
+// close ends every session and process of the server.
+func (s *stdioServer) close() {
+	s.mu.Lock()
+	s.closed = true
+	fronts := make([]*frontend, 0, len(s.sessions)+1)
+	for f := range s.sessions {
+		fronts = append(fronts, f)
+	}
+	s.mu.Unlock()
+	if s.shared != nil {
+		fronts = append(fronts, s.shared)
+	}
+	for _, f := range fronts {
+		for ss := range f.srv.Sessions() {
+			_ = ss.Close()
+		}
+		if sl := f.slot.Load(); sl != nil {
+			sl.close()
+		}
+	}
+	s.wg.Wait()
+}
+
+// A slot holds the current upstream of a shared server or of one session,
+// opening it on first use and again after the process exits.
+type slot struct {
+	s    *stdioServer
+	f    *frontend
+	init *mcp.InitializeParams // what the slot's process is initialized with
+
+	mu       sync.Mutex
+	cur      *upstream
+	opening  chan struct{} // non-nil while an Open is in progress
+	closed   bool
+	logLevel mcp.LoggingLevel // most verbose level forwarded (shared)
+	subs     map[string]int   // resource URI -> subscribers
+}
+
+func (s *stdioServer) newSlot(init *mcp.InitializeParams) *slot {
+	if init == nil {
+		//lint:ignore SA1019 sampling is deprecated in 2026-07-28 but 2025-11-25 servers use it.
+		sampling := &mcp.SamplingCapabilities{}
+		init = &mcp.InitializeParams{
+			ProtocolVersion: upstreamProtocol,
+			ClientInfo:      gatewayInfo,
+			// Relayable during a call. Roots are not declared: a shared
+			// process cannot have one client's roots.
+			Capabilities: &mcp.ClientCapabilities{
+				Sampling:    sampling,
+				Elicitation: &mcp.ElicitationCapabilities{Form: &mcp.FormElicitationCapabilities{}, URL: &mcp.URLElicitationCapabilities{}},
+			},
+		}
+	}
+	return &slot{s: s, init: init, subs: make(map[string]int)}
+}
+
+// get returns the live upstream, opening it if needed.
+func (sl *slot) get(ctx context.Context) (*upstream, error) {
+	for range 100 {
+		sl.mu.Lock()
+		if sl.closed {
+			sl.mu.Unlock()
+			return nil, &gatewayError{code: CodeServerUnavailable, kind: ErrClosed, msg: fmt.Sprintf("server %q is no longer served (unregistered or session closed)", sl.s.name)}
+		}
+		if u := sl.cur; u != nil && u.alive() {
+			sl.mu.Unlock()
+			return u, nil
+		}
+		if ch := sl.opening; ch != nil {
+			sl.mu.Unlock()
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		old := sl.cur
+		sl.cur = nil
+		ch := make(chan struct{})
+		sl.opening = ch
+		sl.mu.Unlock()
+		if old != nil {
+			old.close()
+		}
+
+		u, err := sl.open(ctx)
+
+		sl.mu.Lock()
+		sl.opening = nil
+		close(ch)
+		if err != nil {
+			sl.mu.Unlock()
+			return nil, err
+		}
+		if sl.closed {
+			sl.mu.Unlock()
+			u.close()
+			continue
+		}
+		sl.cur = u
+		sl.mu.Unlock()
+		return u, nil
+	}
+	return nil, fmt.Errorf("gateway: server %q: could not open a connection", sl.s.name)
+}
+
+// open starts the process and does the MCP handshake.
+func (sl *slot) open(ctx context.Context) (*upstream, error) {
+	s := sl.s
+	ctx, cancel := context.WithTimeout(ctx, s.g.opts.StartTimeout)
+	defer cancel()
+	rwc, err := s.backend.Open(ctx)
+	if err != nil {
+		if errors.Is(err, ErrStopped) {
+			return nil, &gatewayError{code: CodeServerUnavailable, kind: ErrStopped,
+				msg: fmt.Sprintf("server %q is stopped; start it to use it", s.name)}
+		}
+		return nil, &gatewayError{code: CodeServerUnavailable, kind: err,
+			msg: fmt.Sprintf("server %q failed to start: %v", s.name, err)}
+	}
+	u := newUpstream(s.name, rwc, s.g.logger, s.g.opts.MaxResponseBytes, hooks{request: sl.f.relayRequest, notify: sl.f.relayNotification})
+	params, _ := json.Marshal(sl.init)
+	raw, err := u.call(ctx, &call{method: "initialize", ctx: ctx}, func(any) (json.RawMessage, error) { return params, nil })
+	if err == nil {
+		var res mcp.InitializeResult
+		if err = json.Unmarshal(raw, &res); err == nil {
+			u.init = &res
+			err = u.notify(ctx, "notifications/initialized", json.RawMessage("{}"))
+		}
+	}
+	if err != nil {
+		u.close()
+		var werr *jsonrpc.Error
+		if errors.As(err, &werr) && werr.Code == CodeServerExited {
+			err = errors.New("it exited during the MCP handshake")
+		} else if ctx.Err() != nil {
+			err = fmt.Errorf("no answer to initialize within %v", s.g.opts.StartTimeout)
+		}
+		return nil, &gatewayError{code: CodeServerUnavailable, kind: ErrExited,
+			msg: fmt.Sprintf("server %q failed to start: %v", s.name, err)}
+	}
+	// Restore what the previous process had: log level, subscriptions.
+	sl.mu.Lock()
+	level := sl.logLevel
+	uris := make([]string, 0, len(sl.subs))
+	for uri := range sl.subs {
+		uris = append(uris, uri)
+	}
+	sl.mu.Unlock()
+	if level != "" {
+		_, _ = u.call(ctx, &call{method: "logging/setLevel"}, jsonParams(map[string]any{"level": level}))
+	}
+	for _, uri := range uris {
+		_, _ = u.call(ctx, &call{method: "resources/subscribe"}, jsonParams(map[string]any{"uri": uri}))
+	}
+	return u, nil
+}
+
+func jsonParams(v any) func(any) (json.RawMessage, error) {
+	return func(any) (json.RawMessage, error) { return json.Marshal(v) }
+}
+
+// close ends the slot and its process.
+func (sl *slot) close() {
+	sl.mu.Lock()
+	sl.closed = true
+	u := sl.cur
+	sl.cur = nil
+	sl.mu.Unlock()
+	if u != nil {
+		u.close()
+	}
+}
+
+// callUpstream sends one internal request (no owner) to the slot's server.
+func (sl *slot) callUpstream(ctx context.Context, method string, params any) error {
+	u, err := sl.get(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = u.call(ctx, &call{method: method}, jsonParams(params))
+	return err
+}
+
+var levelRank = map[mcp.LoggingLevel]int{
+	"debug": 0, "info": 1, "notice": 2, "warning": 3, "error": 4, "critical": 5, "alert": 6, "emergency": 7,
+}
+
+// setLevel forwards a log level: in shared mode only when it is more verbose
+// than what the process already sends (each session's own level is applied
+// by the front when relaying).
+func (sl *slot) setLevel(ctx context.Context, level mcp.LoggingLevel) error {
+	sl.mu.Lock()
+	cur := sl.logLevel
+	if sl.s.mode == Shared && cur != "" && levelRank[level] >= levelRank[cur] {
+		sl.mu.Unlock()
+		return nil
+	}
+	sl.logLevel = level
+	sl.mu.Unlock()
+	return sl.callUpstream(ctx, "logging/setLevel", map[string]any{"level": level})
+}
+
+// subscribe counts a subscriber of uri, subscribing the process for the first.
+func (sl *slot) subscribe(ctx context.Context, uri string) error {
+	sl.mu.Lock()
+	n := sl.subs[uri]
+	sl.mu.Unlock()
+	if n == 0 {
+		if err := sl.callUpstream(ctx, "resources/subscribe", map[string]any{"uri": uri}); err != nil {
+			return err
+		}
+	}
+	sl.mu.Lock()
+	sl.subs[uri]++
+	sl.mu.Unlock()
+	return nil
+}
+
+// unsubscribe drops a subscriber of uri, unsubscribing the process after the last.
+func (sl *slot) unsubscribe(ctx context.Context, uri string) error {
+	sl.mu.Lock()
+	n := sl.subs[uri]
+	if n > 1 {
+		sl.subs[uri]--
+		sl.mu.Unlock()
+		return nil
+	}
+	delete(sl.subs, uri)
+	sl.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	return sl.callUpstream(ctx, "resources/unsubscribe", map[string]any{"uri": uri})
+}
+
+// A frontend is one go-sdk server in front of one slot.
+type frontend struct {
+	s    *stdioServer
+	srv  *mcp.Server
+	slot atomic.Pointer[slot] // nil in PerSession mode until the session's initialize
+}
+
+func (s *stdioServer) newFrontend(sl *slot) *frontend {
+	f := &frontend{s: s}
+	if sl != nil {
+		sl.f = f
+		f.slot.Store(sl)
+	}
+	//lint:ignore SA1019 logging is deprecated in 2026-07-28 but relayed for older clients.
+	logging := &mcp.LoggingCapabilities{}
+	f.srv = mcp.NewServer(&mcp.Implementation{Name: s.name, Version: gatewayInfo.Version}, &mcp.ServerOptions{
+		Logger: s.g.logger,
+		// The front's own capabilities only gate what the SDK accepts from
+		// clients (subscriptions); clients see the server's, patched in
+		// initialize and server/discover.
+		Capabilities: &mcp.ServerCapabilities{
+			Tools:     &mcp.ToolCapabilities{ListChanged: true},
+			Prompts:   &mcp.PromptCapabilities{ListChanged: true},
+			Resources: &mcp.ResourceCapabilities{ListChanged: true, Subscribe: true},
+			Logging:   logging,
+		},
+		SubscribeHandler: func(ctx context.Context, req *mcp.SubscribeRequest) error {
+			sl, err := f.getSlot()
+			if err != nil {
+				return err
+			}
+			return sl.subscribe(ctx, req.Params.URI)
+		},
+		UnsubscribeHandler: func(ctx context.Context, req *mcp.UnsubscribeRequest) error {
+			sl, err := f.getSlot()
+			if err != nil {
+				return err
+			}
+			return sl.unsubscribe(ctx, req.Params.URI)
+		},
+	})
+	f.srv.AddReceivingMiddleware(f.middleware)
+	return f
+}
+
+func (f *frontend) getSlot() (*slot, error) {
+	sl := f.slot.Load()
+	if sl == nil {
+		return nil, rpcError(jsonrpc.CodeInvalidRequest, "session not initialized")
+	}
+	return sl, nil
+}
+
+// middleware forwards client requests to the server process.
+func (f *frontend) middleware(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		switch method {
+		case "initialize":
+			return f.initialize(ctx, next, method, req)
+		case "server/discover":
+			return f.discover(ctx, next, method, req)
+		case "ping", "notifications/initialized", "notifications/cancelled",
+			"resources/subscribe", "resources/unsubscribe", "subscriptions/listen":
+			// Handled by the SDK (subscriptions call our Subscribe handlers).
+			return next(ctx, method, req)
+		case "logging/setLevel":
+			res, err := next(ctx, method, req)
+			if err != nil {
+				return res, err
+			}
+			sl, err := f.getSlot()
+			if err != nil {
+				return nil, err
+			}
+			p, _ := req.GetParams().(*mcp.SetLoggingLevelParams)
+			if p != nil {
+				if err := sl.setLevel(ctx, p.Level); err != nil {
+					return nil, err
+				}
+			}
+			return res, nil
+		}
+		if strings.HasPrefix(method, "notifications/") {
+			f.forwardNotification(ctx, method, req)
+			return nil, nil
+		}
+		return f.forward(ctx, method, req)
+	}
+}
+
+// initialize lets the SDK negotiate the session, then answers with the
+// server's capabilities, identity and instructions. Shared: from the one
+// handshake the gateway did. PerSession: the session's own process is
+// started and initialized with the client's own parameters.
+func (f *frontend) initialize(ctx context.Context, next mcp.MethodHandler, method string, req mcp.Request) (mcp.Result, error) {
+	res, err := next(ctx, method, req)
+	if err != nil {
+		return res, err
+	}
+	ir, ok := res.(*mcp.InitializeResult)
+	if !ok {
+		return res, nil
+	}
+	sl := f.slot.Load()
+	if sl == nil { // PerSession: this session's own process
+		cp, _ := req.GetParams().(*mcp.InitializeParams)
+		init := *cp
+		init.ProtocolVersion = ir.ProtocolVersion
+		sl = f.s.newSlot(&init)
+		sl.f = f
+		f.slot.Store(sl)
+		if !f.s.track(f, req.GetSession()) {
+			sl.close()
+			return nil, &gatewayError{code: CodeServerUnavailable, kind: ErrClosed, msg: fmt.Sprintf("server %q is no longer served", f.s.name)}
+		}
+	}
+	u, err := sl.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	up := u.init
+	ir.Capabilities = up.Capabilities
+	if ir.Capabilities == nil {
+		ir.Capabilities = &mcp.ServerCapabilities{}
+	}
+	ir.ServerInfo = up.ServerInfo
+	ir.Instructions = up.Instructions
+	if up.ProtocolVersion != "" && up.ProtocolVersion < ir.ProtocolVersion {
+		ir.ProtocolVersion = up.ProtocolVersion
+	}
+	return ir, nil
+}
+
+// track registers a PerSession front and closes its process when its
+// session ends. It reports false when the server is closing.
+func (s *stdioServer) track(f *frontend, sess mcp.Session) bool {
+	ss, ok := sess.(*mcp.ServerSession)
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.sessions[f] = struct{}{}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = ss.Wait()
+		if sl := f.slot.Load(); sl != nil {
+			sl.close()
+		}
+		s.mu.Lock()
+		delete(s.sessions, f)
+		s.mu.Unlock()
+	}()
+	return true
+}
+
+// discover answers a 2026-07-28 server/discover from the shared process's
+// initialize result.
+func (f *frontend) discover(ctx context.Context, next mcp.MethodHandler, method string, req mcp.Request) (mcp.Result, error) {
+	res, err := next(ctx, method, req)
+	if err != nil {
+		return res, err
+	}
+	dr, ok := res.(*mcp.DiscoverResult)
+	if !ok {
+		return res, nil
+	}
+	sl, err := f.getSlot()
+	if err != nil {
+		return nil, err
+	}
+	u, err := sl.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dr.Capabilities = u.init.Capabilities
+	if dr.Capabilities == nil {
+		dr.Capabilities = &mcp.ServerCapabilities{}
+	}
+	dr.Instructions = u.init.Instructions
+	setServerInfo(dr, u.init.ServerInfo)
+	return dr, nil
+}
+
+func setServerInfo(r mcp.Result, info *mcp.Implementation) {
+	if info == nil {
+		return
+	}
+	m := r.GetMeta()
+	if m == nil {
+		m = map[string]any{}
+	}
+	m[mcp.MetaKeyServerInfo] = info
+	r.SetMeta(m)
+}
+
+// forward sends a client request to the process and returns its result
+// untouched.
+func (f *frontend) forward(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+	sl, err := f.getSlot()
+	if err != nil {
+		return nil, err
+	}
+	u, err := sl.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ss, _ := req.GetSession().(*mcp.ServerSession)
+	params := req.GetParams()
+	c := &call{method: method, owner: ss, ctx: ctx}
+	modern := false
+	if !isNil(params) {
+		meta := params.GetMeta()
+		_, modern = meta[mcp.MetaKeyProtocolVersion]
+		if tok, ok := meta["progressToken"]; ok && tok != nil && ss != nil {
+			c.progress = func(p *mcp.ProgressNotificationParams) {
+				p.ProgressToken = tok
+				_ = ss.NotifyProgress(ctx, p)
+			}
+		}
+	}
+	callCtx := ctx
+	if t := f.s.g.opts.CallTimeout; t > 0 {
+		var cancel context.CancelFunc
+		callCtx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
+	}
+	raw, err := u.call(callCtx, c, func(token any) (json.RawMessage, error) { return encodeParams(params, token) })
+	if err != nil {
+		if ctx.Err() == nil && callCtx.Err() != nil {
+			return nil, &gatewayError{code: CodeTimeout, kind: context.DeadlineExceeded,
+				msg: fmt.Sprintf("server %q did not answer %s within %v (the gateway's call timeout)", f.s.name, method, f.s.g.opts.CallTimeout)}
+		}
+		return nil, err
+	}
+	res := &rawResult{raw: raw}
+	if modern && u.init != nil {
+		setServerInfo(res, u.init.ServerInfo)
+	}
+	return res, nil
+}
+
+// forwardNotification sends a client notification on to the process.
+func (f *frontend) forwardNotification(ctx context.Context, method string, req mcp.Request) {
+	if f.s.mode == Shared && method == "notifications/roots/list_changed" {
+		return // shared processes are not told about any one client's roots
+	}
+	sl, err := f.getSlot()
+	if err != nil {
+		return
+	}
+	sl.mu.Lock()
+	u := sl.cur
+	sl.mu.Unlock()
+	if u == nil || !u.alive() {
+		return
+	}
+	params, err := encodeParams(req.GetParams(), nil)
+	if err != nil {
+		return
+	}
+	_ = u.notify(ctx, method, params)
+}
+
+// encodeParams marshals request params for the process: the 2026-07-28
+// per-request _meta keys are dropped (the process speaks the session
+// protocol) and the progress token, if any, replaced by the upstream one.
+func encodeParams(p mcp.Params, token any) (json.RawMessage, error) {
+	if isNil(p) {
+		if token == nil {
+			return nil, nil
+		}
+		return json.Marshal(map[string]any{"_meta": map[string]any{"progressToken": token}})
+	}
+	if meta := p.GetMeta(); len(meta) > 0 || token != nil {
+		m := make(map[string]any, len(meta)+1)
+		for k, v := range meta {
+			if !strings.HasPrefix(k, "io.modelcontextprotocol/") {
+				m[k] = v
+			}
+		}
+		if token != nil {
+			m["progressToken"] = token
+		}
+		if len(m) == 0 {
+			m = nil
+		}
+		p.SetMeta(m)
+	}
+	return json.Marshal(p)
+}
+
+func isNil(p mcp.Params) bool {
+	if p == nil {
+		return true
+	}
+	v := reflect.ValueOf(p)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
+// rawResult is a result passed through from the process untouched; Meta
+// set by the SDK (server info for 2026-07-28 clients) is merged into _meta.
+type rawResult struct {
+	mcp.ResultBase
+	raw json.RawMessage
+}
+
+func (r *rawResult) MarshalJSON() ([]byte, error) {
+	if len(r.Meta) == 0 {
+		return r.raw, nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(r.raw, &obj); err != nil || obj == nil {
+		return r.raw, nil
+	}
+	meta := map[string]any{}
+	if m, ok := obj["_meta"]; ok {
+		_ = json.Unmarshal(m, &meta)
+	}
+	for k, v := range r.Meta {
+		if _, ok := meta[k]; !ok {
+			meta[k] = v
+		}
+	}
+	m, err := json.Marshal(meta)
+	if err != nil {
+		return nil, err
+	}
+	obj["_meta"] = m
+	return json.Marshal(obj)
+}
+
+// relayRequest delivers a server->client request to the session that owns
+// target, on the stream of target's request.
+func (f *frontend) relayRequest(ctx context.Context, target *call, req *jsonrpc.Request) (any, error) {
+	ss, ok := target.owner.(*mcp.ServerSession)
+	if !ok {
+		return nil, rpcError(CodeUnroutable, "gateway: no client session for %s", req.Method)
+	}
+	rctx, cancel := context.WithCancel(target.ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	switch req.Method {
+	case "sampling/createMessage":
+		var probe struct {
+			Tools json.RawMessage `json:"tools"`
+		}
+		_ = json.Unmarshal(req.Params, &probe)
+		if len(probe.Tools) > 0 {
+			var p mcp.CreateMessageWithToolsParams
+			if err := json.Unmarshal(req.Params, &p); err != nil {
+				return nil, rpcError(jsonrpc.CodeInvalidParams, "gateway: bad sampling request: %v", err)
+			}
+			return ss.CreateMessageWithTools(rctx, &p)
+		}
+		var p mcp.CreateMessageParams
+		if err := json.Unmarshal(req.Params, &p); err != nil {
+			return nil, rpcError(jsonrpc.CodeInvalidParams, "gateway: bad sampling request: %v", err)
+		}
+		//lint:ignore SA1019 sampling is deprecated in 2026-07-28 but relayed for 2025-11-25 servers.
+		return ss.CreateMessage(rctx, &p)
+	case "elicitation/create":
+		var p mcp.ElicitParams
+		if err := json.Unmarshal(req.Params, &p); err != nil {
+			return nil, rpcError(jsonrpc.CodeInvalidParams, "gateway: bad elicitation request: %v", err)
+		}
+		return ss.Elicit(rctx, &p)
+	case "roots/list":
+		var p mcp.ListRootsParams
+		_ = json.Unmarshal(req.Params, &p)
+		//lint:ignore SA1019 roots are deprecated in 2026-07-28 but relayed for 2025-11-25 servers.
+		return ss.ListRoots(rctx, &p)
+	}
+	return nil, rpcError(jsonrpc.CodeMethodNotFound, "gateway: cannot relay %s to the client", req.Method)
+}
+
+// relayNotification delivers a notification the process sent outside any
+// call: logging to every session (each session's level applies), list
+// changes to every session, resource updates to subscribed sessions; other
+// methods are dropped.
+func (f *frontend) relayNotification(n *jsonrpc.Request) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	switch n.Method {
+	case "notifications/message":
+		var p mcp.LoggingMessageParams
+		if json.Unmarshal(n.Params, &p) != nil {
+			return
+		}
+		for ss := range f.srv.Sessions() {
+			//lint:ignore SA1019 logging is deprecated in 2026-07-28 but relayed for older clients.
+			_ = ss.Log(ctx, &p)
+		}
+	case "notifications/resources/updated":
+		var p mcp.ResourceUpdatedNotificationParams
+		if json.Unmarshal(n.Params, &p) != nil {
+			return
+		}
+		_ = f.srv.ResourceUpdated(ctx, &p)
+	case "notifications/tools/list_changed":
+		// The SDK sends list_changed when its own feature lists change:
+		// adding and removing a placeholder makes it notify every session
+		// (and 2026-07-28 listeners), debounced.
+		f.srv.AddTool(&mcp.Tool{Name: placeholder, InputSchema: &jsonschema.Schema{Type: "object"}}, placeholderTool)
+		f.srv.RemoveTools(placeholder)
+	case "notifications/prompts/list_changed":
+		f.srv.AddPrompt(&mcp.Prompt{Name: placeholder}, placeholderPrompt)
+		f.srv.RemovePrompts(placeholder)
+	case "notifications/resources/list_changed":
+		f.srv.AddResource(&mcp.Resource{Name: placeholder, URI: "gateway:" + placeholder}, placeholderResource)
+		f.srv.RemoveResources("gateway:" + placeholder)
+	default:
+		f.s.g.logger.Debug("gateway: dropped a notification with no route", "server", f.s.name, "method", n.Method)
+	}
+}
+
+const placeholder = "mcp-agent-gateway-placeholder"
+
+func placeholderTool(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	return &mcp.CallToolResult{}, nil
+}
+
+func placeholderPrompt(context.Context, *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+	return &mcp.GetPromptResult{}, nil
+}
+
+func placeholderResource(context.Context, *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+	return &mcp.ReadResourceResult{}, nil
+}
