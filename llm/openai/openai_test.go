@@ -804,3 +804,35 @@ func TestConnectionReset(t *testing.T) {
 		t.Errorf("error %q lacks the openai: prefix", err)
 	}
 }
+
+// One provider serves concurrent requests.
+func TestConcurrentUse(t *testing.T) {
+	const n = 8
+	f := newFakeServer(t)
+	f.respond = func(body map[string]any) reply {
+		if body["stream"] == true {
+			return reply{fixture: "stream_text.sse"}
+		}
+		return reply{fixture: "plain.json"}
+	}
+	p := newProvider(t, f, nil)
+	errs := make(chan error, 2*n)
+	for range n {
+		go func() {
+			_, err := p.Complete(context.Background(), &llm.Request{Messages: llm.Prompt("hi")})
+			errs <- err
+		}()
+		go func() {
+			_, err := llm.CollectStream(p.Stream(context.Background(), &llm.Request{Messages: llm.Prompt("hi")}))
+			errs <- err
+		}()
+	}
+	for range 2 * n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := len(f.Requests()); got != 2*n {
+		t.Errorf("server got %d requests, want %d", got, 2*n)
+	}
+}

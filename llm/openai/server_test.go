@@ -45,6 +45,9 @@ type fakeServer struct {
 	path string
 	// auth checks the credentials; default: Authorization Bearer sk-test.
 	auth func(r *http.Request) string
+	// respond, when set, picks the reply for each request instead of the
+	// queue of replies.
+	respond func(body map[string]any) reply
 
 	mu       sync.Mutex
 	replies  []reply
@@ -121,13 +124,18 @@ func (f *fakeServer) handle(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.requests = append(f.requests, body)
 	f.raw = append(f.raw, r)
-	if len(f.replies) == 0 {
+	var rep reply
+	switch {
+	case f.respond != nil:
+		rep = f.respond(body)
+	case len(f.replies) == 0:
 		f.mu.Unlock()
 		fail("unexpected request #%d: no reply scripted", len(f.requests))
 		return
+	default:
+		rep = f.replies[0]
+		f.replies = f.replies[1:]
 	}
-	rep := f.replies[0]
-	f.replies = f.replies[1:]
 	f.mu.Unlock()
 
 	if rep.check != nil {
