@@ -396,6 +396,9 @@ func ParseEgressRule(s string) (EgressRule, error) {
 	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
 		host = s[1 : len(s)-1]
 	}
+	if host == "*." || host == "." {
+		return EgressRule{}, fmt.Errorf("%q: not a host name pattern (want *.example.com)", s)
+	}
 	r := EgressRule{Host: strings.ToLower(strings.TrimSuffix(host, "."))}
 	if port != "" && port != "*" {
 		n, err := strconv.Atoi(port)
