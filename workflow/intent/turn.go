@@ -22,9 +22,6 @@ type emitFunc func(*llm.Event) bool
 // runFunc runs a pattern on the whole conversation.
 type runFunc func(ctx context.Context, conv []llm.Message, params *llm.RequestParams, emit emitFunc) ([]llm.Message, error)
 
-// errStopped ends a turn whose Stream consumer stopped iterating.
-var errStopped = fmt.Errorf("stream consumer stopped")
-
 // core is what every pattern has: a kind ("intent classifier"), a name and a
 // conversation memory.
 type core struct {
@@ -106,31 +103,4 @@ func (c *core) stream(ctx context.Context, msgs []llm.Message, params *llm.Reque
 // conversation from the pattern, which owns the memory.
 func stateless(params *llm.RequestParams) *llm.RequestParams {
 	return llm.MergeParams(params, &llm.RequestParams{UseHistory: llm.Bool(false)})
-}
-
-// call runs one member turn statelessly, streaming its events (all but its
-// final one) through emit when emit is set. Streamed, it returns the final
-// message only.
-func call(ctx context.Context, l llm.AugmentedLLM, conv []llm.Message, params *llm.RequestParams, emit emitFunc) ([]llm.Message, error) {
-	params = stateless(params)
-	if emit == nil {
-		return l.Generate(ctx, conv, params)
-	}
-	var final *llm.Message
-	for ev, err := range l.Stream(ctx, conv, params) {
-		if err != nil {
-			return nil, err
-		}
-		if ev.Kind == llm.EventFinal {
-			final = ev.Message
-			continue
-		}
-		if !emit(ev) {
-			return nil, errStopped
-		}
-	}
-	if final == nil {
-		return nil, fmt.Errorf("llm %q: stream ended without a final answer", l.Name())
-	}
-	return []llm.Message{*final}, nil
 }
