@@ -13,7 +13,8 @@
 // Or without a config file:
 //
 //	p := openai.New(&openai.Options{APIKey: key, DefaultModel: "gpt-4o"})
-//	p := openai.New(&openai.Options{BaseURL: "http://localhost:11434/v1", DefaultModel: "llama3.2"}) // Ollama
+//	// A local OpenAI-compatible server (here Ollama) needs no key:
+//	local := openai.New(&openai.Options{BaseURL: "http://localhost:11434/v1", DefaultModel: "llama3.2"})
 //
 // # Translation
 //

@@ -271,7 +271,7 @@ func TestFromConfig(t *testing.T) {
 	}
 
 	_, err = openai.FromConfig(&config.ProviderSettings{APIKey: "k", ReasoningEffort: "extreme"}, nil)
-	if want := `openai: reasoning_effort "extreme" is not one of minimal, low, medium, high`; err == nil || err.Error() != want {
+	if want := `openai: reasoning_effort "extreme" is not one of none, minimal, low, medium, high, xhigh`; err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %s", err, want)
 	}
 	_, err = openai.FromConfig(&config.ProviderSettings{APIKey: "k", BaseURL: "ftp://x"}, nil)

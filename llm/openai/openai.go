@@ -205,7 +205,7 @@ func FromConfig(ps *config.ProviderSettings, opts *Options) (*Provider, error) {
 	switch o.ReasoningEffort {
 	case "", llm.ReasoningMinimal, llm.ReasoningLow, llm.ReasoningMedium, llm.ReasoningHigh, "none", "xhigh":
 	default:
-		return nil, fmt.Errorf("openai: reasoning_effort %q is not one of minimal, low, medium, high", o.ReasoningEffort)
+		return nil, fmt.Errorf("openai: reasoning_effort %q is not one of none, minimal, low, medium, high, xhigh", o.ReasoningEffort)
 	}
 	p := New(&o)
 	if p.err != nil {
