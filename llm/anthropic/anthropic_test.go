@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -414,6 +412,15 @@ func checkStatusError(t *testing.T, err error, code int, after time.Duration, re
 	}
 }
 
+func TestWrongAPIKey(t *testing.T) {
+	f := newFakeAPI(t)
+	_, err := f.provider(&Options{APIKey: wrongKey}).Complete(context.Background(), &llm.Request{Messages: llm.Prompt("x")})
+	checkStatusError(t, err, 401, 0, false, "anthropic: authentication failed (HTTP 401: invalid x-api-key): check anthropic.api_key or ANTHROPIC_API_KEY")
+	if strings.Contains(err.Error(), wrongKey) {
+		t.Errorf("error message contains the API key: %v", err)
+	}
+}
+
 func TestNoAPIKey(t *testing.T) {
 	t.Setenv("ANTHROPIC_API_KEY", "")
 	p := New(&Options{BaseURL: "http://127.0.0.1:1"})
@@ -516,6 +523,3 @@ func TestCompleteLargeMaxTokensStreams(t *testing.T) {
 		t.Errorf("text = %q", resp.Message.Text())
 	}
 }
-
-var _ io.Reader // keep io imported for helpers in other test files
-var _ http.Header

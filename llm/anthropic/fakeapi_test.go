@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,7 +19,10 @@ import (
 // against the rules of the real API (as far as this provider can break
 // them) and answers with fixtures from testdata/.
 
-const testKey = "sk-ant-test-0123456789"
+const (
+	testKey  = "sk-ant-test-0123456789"
+	wrongKey = "sk-ant-wrong-9876543210"
+)
 
 // reply is one scripted answer of the fake API.
 type reply struct {
@@ -87,17 +91,18 @@ func (f *fakeAPI) body(i int) map[string]any {
 	return f.bodies[i]
 }
 
-func (f *fakeAPI) requests() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.bodies)
-}
-
 func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	t := f.t
 	if r.Method != http.MethodPost || r.URL.Path != "/v1/messages" {
 		t.Errorf("fake API: %s %s, want POST /v1/messages", r.Method, r.URL.Path)
 		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	if r.Header.Get("Authorization") == "Bearer "+wrongKey {
+		// What the real API answers to a revoked or mistyped key.
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_401"}`)
 		return
 	}
 	if r.Header.Get("Authorization") != "Bearer "+testKey && r.Header.Get("X-Api-Key") != testKey {
