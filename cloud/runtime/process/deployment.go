@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -27,7 +28,8 @@ type deployment struct {
 	sup         *supervision  // non-nil while started
 	sessions    map[*instance]struct{}
 	proxy       *egress.Proxy
-	proxyURL    string
+	egress      egressPath
+	proxyDir    string // removed on stop
 	deleted     bool
 }
 
@@ -69,11 +71,11 @@ func (dep *deployment) start() error {
 		return nil
 	}
 	if len(dep.spec.Network.EgressAllow) > 0 {
-		p, url, err := dep.d.startProxy(dep)
+		p, eg, dir, err := dep.d.startProxy(dep)
 		if err != nil {
 			return err
 		}
-		dep.proxy, dep.proxyURL = p, url
+		dep.proxy, dep.egress, dep.proxyDir = p, eg, dir
 	}
 	sup := &supervision{stop: make(chan struct{}), done: make(chan struct{})}
 	dep.sup = sup
@@ -125,6 +127,9 @@ func (dep *deployment) stop(ctx context.Context, record bool) error {
 	}
 
 	dep.mu.Lock()
+	for _, in := range sessions {
+		delete(dep.sessions, in)
+	}
 	if dep.sup != sup { // a concurrent Stop finished first
 		dep.mu.Unlock()
 		return nil
@@ -132,12 +137,15 @@ func (dep *deployment) stop(ctx context.Context, record bool) error {
 	dep.sup = nil
 	dep.cur = nil
 	dep.state = runtime.StateStopped
-	proxy := dep.proxy
-	dep.proxy, dep.proxyURL = nil, ""
+	proxy, proxyDir := dep.proxy, dep.proxyDir
+	dep.proxy, dep.egress, dep.proxyDir = nil, egressPath{}, ""
 	dep.notify()
 	dep.mu.Unlock()
 	if proxy != nil {
 		proxy.Close()
+	}
+	if proxyDir != "" {
+		os.RemoveAll(proxyDir)
 	}
 	if record {
 		dep.d.emit(dep.spec.Name, runtime.EventStopped, "stopped")
@@ -155,9 +163,9 @@ func (dep *deployment) supervise(sup *supervision) {
 	for {
 		dep.setState(runtime.StateStarting)
 		dep.mu.Lock()
-		proxyURL := dep.proxyURL
+		eg := dep.egress
 		dep.mu.Unlock()
-		in, err := d.launch(dep, proxyURL)
+		in, err := d.launch(dep, eg)
 		failed := true
 		if err != nil {
 			dep.mu.Lock()
@@ -281,12 +289,12 @@ func (dep *deployment) spawn(ctx context.Context) (io.ReadWriteCloser, error) {
 		dep.mu.Unlock()
 		return nil, fmt.Errorf("%w: %q is %s; start it first", runtime.ErrNotRunning, name, st)
 	}
-	proxyURL := dep.proxyURL
+	eg := dep.egress
 	dep.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	in, err := dep.d.launch(dep, proxyURL)
+	in, err := dep.d.launch(dep, eg)
 	if err != nil {
 		dep.logs.add("runtime", 0, "session start failed: "+err.Error())
 		dep.d.emit(name, runtime.EventStartFailed, "session: %v", err)

@@ -466,17 +466,25 @@ func (o spawnOpener) Open(ctx context.Context) (io.ReadWriteCloser, error) {
 	return o.dep.spawn(ctx)
 }
 
+// egressPath is how an instance reaches its deployment's egress proxy.
+type egressPath struct {
+	url    string // the proxy URL in the server's environment ("" without egress)
+	socket string // the proxy's Unix socket on the host (sandboxed only)
+}
+
 // launch starts one process of dep.
-func (d *Driver) launch(dep *deployment, proxyURL string) (*instance, error) {
+func (d *Driver) launch(dep *deployment, eg egressPath) (*instance, error) {
 	spec := dep.spec
 	exe, err := resolveCommand(spec)
 	if err != nil {
 		return nil, err
 	}
-	env := buildEnv(spec, proxyURL)
+	l := spec.Limits
+	limits := shimLimits(l.MemoryBytes, l.CPUSeconds, l.OpenFiles, l.Processes)
 	var path string
 	var argv []string
 	var dir string
+	env := buildEnv(spec, eg.url)
 	if d.bwrap != "" {
 		wd := spec.Dir
 		if wd == "" {
@@ -494,13 +502,28 @@ func (d *Driver) launch(dep *deployment, proxyURL string) (*instance, error) {
 			}
 		}
 		plan := sandboxPlan{
-			exe:      exe,
-			args:     spec.Args,
-			dir:      wd,
-			allowed:  spec.Filesystem.AllowedPaths,
-			hidden:   hidden,
-			shareNet: proxyURL != "",
-			tmpSize:  spec.Limits.MemoryBytes,
+			exe:     exe,
+			args:    spec.Args,
+			dir:     wd,
+			allowed: spec.Filesystem.AllowedPaths,
+			hidden:  hidden,
+			tmpSize: spec.Limits.MemoryBytes,
+			// Only when the forwarder cannot be used (the platform's
+			// executable is unknown): the proxy is then on the host's
+			// loopback, and the server shares the host's network.
+			shareNet: eg.url != "" && eg.socket == "",
+		}
+		if eg.socket != "" {
+			// No network namespace of its own: the forwarder runs first and
+			// relays loopback connections to the proxy's socket; it applies
+			// the limits to the server itself.
+			plan.exe = d.self
+			plan.args = append([]string{forwardFlag, sandboxProxyAddr, sandboxSocketDir + "/" + filepath.Base(eg.socket), limits, exe, exe}, spec.Args...)
+			plan.extra = append(plan.extra, [2]string{filepath.Dir(eg.socket), sandboxSocketDir})
+			if !underAny(exe, systemDirs) {
+				plan.extra = append(plan.extra, [2]string{exe, exe})
+			}
+			limits = "-"
 		}
 		path = d.bwrap
 		argv = append([]string{"bwrap"}, bwrapArgs(plan)...)
@@ -513,8 +536,7 @@ func (d *Driver) launch(dep *deployment, proxyURL string) (*instance, error) {
 			dir = os.TempDir()
 		}
 	}
-	l := spec.Limits
-	if limits := shimLimits(l.MemoryBytes, l.CPUSeconds, l.OpenFiles, l.Processes); limits != "-" && d.self != "" {
+	if limits != "-" && d.self != "" {
 		argv = append([]string{"mcp-agent-runtime-shim", shimFlag, limits, path}, argv...)
 		path = d.self
 	}
@@ -641,8 +663,10 @@ func buildEnv(spec runtime.Spec, proxyURL string) []string {
 	return out
 }
 
-// startProxy starts the deployment's egress proxy on a loopback port.
-func (d *Driver) startProxy(dep *deployment) (*egress.Proxy, string, error) {
+// startProxy starts the deployment's egress proxy: on a Unix socket in a
+// fresh private directory when sandboxed (the directory is bind-mounted
+// into the sandbox), on a loopback port otherwise.
+func (d *Driver) startProxy(dep *deployment) (*egress.Proxy, egressPath, string, error) {
 	name := dep.spec.Name
 	p, err := egress.New(dep.spec.Network.EgressAllow, &egress.Options{
 		OnDeny: func(den egress.Denial) {
@@ -651,12 +675,26 @@ func (d *Driver) startProxy(dep *deployment) (*egress.Proxy, string, error) {
 		},
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, egressPath{}, "", err
+	}
+	if d.bwrap != "" && d.self != "" {
+		dir, err := os.MkdirTemp("", "mcp-agent-egress-")
+		if err != nil {
+			return nil, egressPath{}, "", fmt.Errorf("egress proxy for %q: %w", name, err)
+		}
+		sock := filepath.Join(dir, "proxy.sock")
+		ln, err := net.Listen("unix", sock)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, egressPath{}, "", fmt.Errorf("egress proxy for %q: %w", name, err)
+		}
+		go p.Serve(ln)
+		return p, egressPath{url: "http://" + sandboxProxyAddr, socket: sock}, dir, nil
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, "", fmt.Errorf("egress proxy for %q: %w", name, err)
+		return nil, egressPath{}, "", fmt.Errorf("egress proxy for %q: %w", name, err)
 	}
 	go p.Serve(ln)
-	return p, "http://" + ln.Addr().String(), nil
+	return p, egressPath{url: "http://" + ln.Addr().String()}, "", nil
 }

@@ -96,6 +96,9 @@ func TestAttachRoundTripStatusStatsLogs(t *testing.T) {
 		env := strings.Split(strings.TrimPrefix(s.do("env"), "ok "), "|")
 		slices.Sort(env)
 		want := []string{"HOME=/tmp", "LANG=C.UTF-8", "PATH=/usr/local/bin:/usr/bin:/bin", "PROCESS_TEST_SERVER=1"}
+		if raceEnabled {
+			want = append([]string{"GORACE=atexit_sleep_ms=0"}, want...)
+		}
 		if sandboxed {
 			want = append(want, "PWD=/tmp") // set by bwrap --chdir
 		}
@@ -670,4 +673,35 @@ func TestEgressThroughProxy(t *testing.T) {
 		t.Errorf("metadata address: %q", got)
 	}
 	rec.waitUntil(t, "egress denial events", func() bool { return rec.countKind(spec.Name, runtime.EventEgressDeny) >= 2 })
+	// The proxy is the only way out: direct connections fail, even to the
+	// allowed host, and even to the metadata address.
+	for _, addr := range []string{srv.Listener.Addr().String(), "169.254.169.254:80", "1.1.1.1:443"} {
+		if got := s.do("dial " + addr); !strings.HasPrefix(got, "err ") {
+			t.Errorf("direct connection to %s: %q, want an error", addr, got)
+		}
+	}
+	// Limits still apply to the server behind the forwarder.
+	spec2 := testSpec(t, "local.egress-limited")
+	spec2.Network.EgressAllow = spec.Network.EgressAllow
+	spec2.Limits.OpenFiles = 64
+	mustCreateStart(t, d, spec2)
+	o2, _ := d.Attach(spec2.Name)
+	s2 := open(t, o2)
+	if got := s2.do("get " + srv.URL + "/y"); got != "ok 200 hello from the allowed host" {
+		t.Errorf("allowed host, limited server: %q", got)
+	}
+	if got := s2.do("openfiles 100"); !strings.Contains(got, "too many open files") {
+		t.Errorf("open files limit behind the forwarder: %q", got)
+	}
+	// Stop removes the proxy's socket directory.
+	dep, _ := d.get(spec.Name)
+	dep.mu.Lock()
+	dir := dep.proxyDir
+	dep.mu.Unlock()
+	if err := d.Stop(context.Background(), spec.Name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("proxy directory %q left after Stop: %v", dir, err)
+	}
 }

@@ -22,6 +22,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if raceEnabled {
+		// A race-enabled child sleeps 1s at exit by default.
+		testEnv["GORACE"] = "atexit_sleep_ms=0"
+	}
 	if os.Getenv("PROCESS_TEST_SERVER") == "1" {
 		testServer()
 		os.Exit(0)
