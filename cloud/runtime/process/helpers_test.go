@@ -134,6 +134,19 @@ func newDriver(t *testing.T, opts *Options) (*Driver, *recorder) {
 // MCP_AGENT_REQUIRE_TOOLS=1 and bwrap is missing).
 func sandboxDriver(t *testing.T, opts *Options) (*Driver, *recorder) {
 	t.Helper()
+	requireSandbox(t)
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	o.Sandbox = SandboxRequired
+	return newDriver(t, &o)
+}
+
+// requireSandbox skips the test when bwrap cannot create namespaces here,
+// and fails it when bwrap is missing and MCP_AGENT_REQUIRE_TOOLS=1.
+func requireSandbox(t *testing.T) {
+	t.Helper()
 	path, reason := sandboxProbe(context.Background(), "")
 	if path == "" {
 		if strings.Contains(reason, "not installed") && os.Getenv("MCP_AGENT_REQUIRE_TOOLS") == "1" {
@@ -141,12 +154,6 @@ func sandboxDriver(t *testing.T, opts *Options) (*Driver, *recorder) {
 		}
 		t.Skip("sandbox unavailable: " + reason)
 	}
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	o.Sandbox = SandboxRequired
-	return newDriver(t, &o)
 }
 
 func sandboxAvailable() bool {

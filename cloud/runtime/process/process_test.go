@@ -19,6 +19,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/mcp-agent-go/mcp-agent/cloud/runtime"
+	"github.com/mcp-agent-go/mcp-agent/internal/testenv"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // modes runs f with an unsandboxed driver and, when bwrap works here, a
@@ -109,8 +111,7 @@ func TestAttachRoundTripStatusStatsLogs(t *testing.T) {
 }
 
 func TestSandboxIsolation(t *testing.T) {
-	d0, _ := sandboxDriver(t, nil)
-	_ = d0
+	requireSandbox(t)
 	root := t.TempDir()
 	dataDir := filepath.Join(root, "platform-data")
 	roDir := filepath.Join(root, "ro")
@@ -703,5 +704,131 @@ func TestEgressThroughProxy(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("proxy directory %q left after Stop: %v", dir, err)
+	}
+}
+
+// TestEverythingServer runs the npm reference server (node) in the sandbox
+// with only its package directory allowed, and talks MCP to it with the
+// go-sdk client over Attach and Spawn streams.
+func TestEverythingServer(t *testing.T) {
+	command, args := testenv.Everything(t)
+	modes(t, nil, func(t *testing.T, d *Driver, rec *recorder) {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		spec := runtime.Spec{
+			Name:    "local.everything",
+			Command: command,
+			Args:    args,
+			Filesystem: runtime.Filesystem{AllowedPaths: []runtime.AllowedPath{
+				{Path: filepath.Join(testenv.ToolsDir(), "node_modules")},
+			}},
+			Limits: runtime.Limits{MemoryBytes: 4 << 30, OpenFiles: 1024},
+		}
+		mustCreateStart(t, d, spec)
+		call := func(o runtime.StdioOpener) {
+			t.Helper()
+			rw, err := o.Open(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			client := mcp.NewClient(&mcp.Implementation{Name: "runtime-test", Version: "1"}, nil)
+			cs, err := client.Connect(ctx, &mcp.IOTransport{Reader: rw, Writer: rw}, nil)
+			if err != nil {
+				t.Fatalf("MCP connect: %v", err)
+			}
+			defer cs.Close()
+			res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "through the runtime"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc, ok := res.Content[0].(*mcp.TextContent); !ok || !strings.Contains(tc.Text, "through the runtime") {
+				t.Errorf("echo: %+v", res.Content)
+			}
+		}
+		o, _ := d.Attach(spec.Name)
+		call(o)
+		call(o) // the shared process survives a client going away
+		st, _ := d.Status(ctx, spec.Name)
+		if st.Restarts != 0 {
+			t.Errorf("Restarts = %d after clients closed; closing a stream must not stop the shared process", st.Restarts)
+		}
+		if err := d.Stop(ctx, spec.Name); err != nil {
+			t.Fatal(err)
+		}
+		spec.Name = "local.everything-sessions"
+		spec.Instances = runtime.PerSession
+		mustCreateStart(t, d, spec)
+		s, _ := d.Spawn(spec.Name)
+		call(s)
+	})
+}
+
+func TestLogsFollowAndSince(t *testing.T) {
+	d, rec := newDriver(t, &Options{Sandbox: SandboxOff, LogLines: 4})
+	spec := testSpec(t, "local.logs")
+	mustCreateStart(t, d, spec)
+	o, _ := d.Attach(spec.Name)
+	s := open(t, o)
+	s.do("stderr one")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	lines := make(chan string)
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		for l, e := range d.Logs(ctx, spec.Name, time.Time{}, true) {
+			if e != nil {
+				err = e
+				break
+			}
+			lines <- l.Stream + ": " + l.Text
+		}
+		done <- err
+	}()
+	next := func() string {
+		select {
+		case l := <-lines:
+			return l
+		case <-time.After(waitLimit):
+			t.Fatal("timed out waiting for a log line")
+			return ""
+		}
+	}
+	for _, want := range []string{"stderr: test server ready", "stderr: one"} {
+		if got := next(); got != want {
+			t.Errorf("retained line: got %q, want %q", got, want)
+		}
+	}
+	s.do("stderr two")
+	if got := next(); got != "stderr: two" {
+		t.Errorf("followed line: got %q", got)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("follow ended with %v, want context.Canceled", err)
+	}
+
+	// since filters by time; the ring keeps the last 4 lines.
+	mid := time.Now()
+	for i := range 5 {
+		s.do(fmt.Sprintf("stderr late %d", i))
+	}
+	rec.waitUntil(t, "the last line", func() bool {
+		return len(rec.logs) > 0 && rec.logs[len(rec.logs)-1].Text == "late 4"
+	})
+	var got []string
+	for l, err := range d.Logs(context.Background(), spec.Name, mid, false) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, l.Text)
+	}
+	if diff := cmp.Diff([]string{"late 1", "late 2", "late 3", "late 4"}, got); diff != "" {
+		t.Errorf("Logs since (-want +got):\n%s", diff)
+	}
+	for _, err := range d.Logs(context.Background(), "local.nope", time.Time{}, false) {
+		if !errors.Is(err, runtime.ErrNotFound) {
+			t.Errorf("Logs of an unknown name: %v", err)
+		}
 	}
 }
