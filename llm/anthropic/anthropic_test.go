@@ -361,6 +361,27 @@ func TestThinkingWithForcedToolChoice(t *testing.T) {
 	if params.Thinking.OfEnabled == nil || params.Thinking.OfEnabled.BudgetTokens != 16384 {
 		t.Errorf("Options.ReasoningEffort high did not enable thinking with the 16384 budget: %+v", params.Thinking.OfEnabled)
 	}
+
+	// The loop's last iteration (tool choice none) of a turn that started
+	// without thinking: thinking stays off until the turn ends.
+	call := &llm.ToolCall{ID: "c1", Name: "weather_forecast", Arguments: json.RawMessage(`{}`)}
+	result := llm.Message{Role: llm.RoleTool, Parts: []llm.Part{&llm.ToolResult{CallID: "c1", Content: []llm.Part{&llm.Text{Text: "sunny"}}}}}
+	unthought := []llm.Message{llm.UserText("x"), {Role: llm.RoleAssistant, Parts: []llm.Part{call}}, result}
+	params, _, err = p.buildParams(&llm.Request{Messages: unthought, Tools: []llm.ToolSpec{weatherTool}, ToolChoice: llm.ToolChoice{Mode: llm.ToolChoiceNone}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if params.Thinking.OfEnabled != nil {
+		t.Errorf("thinking enabled in the middle of a tool-use turn that started without it")
+	}
+	thought := []llm.Message{llm.UserText("x"), {Role: llm.RoleAssistant, Parts: []llm.Part{&llm.Thinking{Text: "t", Signature: "s"}, call}}, result}
+	params, _, err = p.buildParams(&llm.Request{Messages: thought, Tools: []llm.ToolSpec{weatherTool}, ToolChoice: llm.ToolChoice{Mode: llm.ToolChoiceNone}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if params.Thinking.OfEnabled == nil {
+		t.Errorf("thinking disabled in a tool-use turn that started with it")
+	}
 }
 
 func TestErrors(t *testing.T) {

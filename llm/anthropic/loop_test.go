@@ -230,6 +230,8 @@ func TestStructuredRequest(t *testing.T) {
 		{"thinking last iteration", llm.Request{Tools: []llm.ToolSpec{weatherTool}, ToolChoice: llm.ToolChoice{Mode: llm.ToolChoiceNone}}, llm.ReasoningLow,
 			`{"type":"none"}`, "weather_forecast", `Reply with only a JSON value that conforms to this JSON Schema, with no other text:
 {"type":"object","properties":{"a":{"type":"string"}}}`, false},
+		{"thinking last iteration, no tools", llm.Request{ToolChoice: llm.ToolChoice{Mode: llm.ToolChoiceNone}}, llm.ReasoningLow,
+			`null`, "", "Reply with only a JSON value", false},
 		{"name collision", llm.Request{Tools: []llm.ToolSpec{{Name: "Answer"}}}, "", `{"type":"any"}`, "answer_Answer", "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -246,7 +248,11 @@ func TestStructuredRequest(t *testing.T) {
 			if string(b) != tc.choice {
 				t.Errorf("tool_choice = %s, want %s", b, tc.choice)
 			}
-			if last := params.Tools[len(params.Tools)-1].OfTool; last.Name != tc.lastTool {
+			if tc.lastTool == "" {
+				if len(params.Tools) != 0 {
+					t.Errorf("%d tools sent, want none", len(params.Tools))
+				}
+			} else if last := params.Tools[len(params.Tools)-1].OfTool; last.Name != tc.lastTool {
 				t.Errorf("last tool = %s, want %s", last.Name, tc.lastTool)
 			} else if last.Name == "Answer" && !last.Strict.Value {
 				t.Errorf("output tool is not strict although the schema asks for it")

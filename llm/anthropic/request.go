@@ -14,7 +14,8 @@ package anthropic
 // Extended thinking cannot be combined with a forced tool choice (the API
 // accepts only auto and none with thinking). So:
 //   - a Request that forces tools itself (ToolChoiceRequired, ToolChoiceTool)
-//     is sent without thinking;
+//     is sent without thinking, and so is every later call of the same
+//     tool-use turn (the API wants one thinking configuration per turn);
 //   - a ResponseSchema with thinking offers the output tool with tool_choice
 //     auto and tells the model, in the system prompt, to answer through it;
 //     with ToolChoiceNone (the tool loop's last iteration) it asks for the
@@ -113,8 +114,12 @@ func (p *Provider) buildParams(req *llm.Request) (sdk.MessageNewParams, *plan, e
 	default:
 		return params, nil, fmt.Errorf("anthropic: unknown tool choice mode %q: want auto, none, required or tool", mode)
 	}
-	thinking := budget > 0 && mode != llm.ToolChoiceRequired && mode != llm.ToolChoiceTool
+	thinking := budget > 0 && mode != llm.ToolChoiceRequired && mode != llm.ToolChoiceTool &&
+		!midTurnWithoutThinking(req.Messages)
 	setChoice := func(m llm.ToolChoiceMode, name string) {
+		if len(params.Tools) == 0 {
+			return // the API rejects a tool_choice without tools
+		}
 		switch m {
 		case llm.ToolChoiceAuto:
 			c := &sdk.ToolChoiceAutoParam{}
@@ -209,6 +214,30 @@ func (p *Provider) buildParams(req *llm.Request) (sdk.MessageNewParams, *plan, e
 		params.Metadata.UserID = sdk.String(uid)
 	}
 	return params, pl, nil
+}
+
+// midTurnWithoutThinking reports whether the conversation ends inside a
+// tool-use turn (tool results answering the last assistant message) that
+// started without thinking. The API wants one thinking configuration per
+// assistant turn, so thinking stays off until the turn ends (for example
+// on the tool loop's last iteration, after earlier ones forced tool use).
+func midTurnWithoutThinking(msgs []llm.Message) bool {
+	i := len(msgs) - 1
+	if i < 0 || msgs[i].Role != llm.RoleTool {
+		return false
+	}
+	for i >= 0 && msgs[i].Role != llm.RoleAssistant {
+		i--
+	}
+	if i < 0 {
+		return false
+	}
+	for _, part := range msgs[i].Parts {
+		if th, ok := part.(*llm.Thinking); ok && (th.Signature != "" || th.RedactedData != "") {
+			return false
+		}
+	}
+	return true
 }
 
 func appendSystem(system, s string) string {
