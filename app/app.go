@@ -36,6 +36,7 @@ import (
 	"github.com/mcp-agent-go/mcp-agent/agent"
 	"github.com/mcp-agent-go/mcp-agent/config"
 	"github.com/mcp-agent-go/mcp-agent/servers"
+	"github.com/mcp-agent-go/mcp-agent/servers/builtin/catalog"
 )
 
 // Options configures New. The zero value loads the configuration found from
@@ -71,6 +72,11 @@ type Options struct {
 	// HumanInput answers the __human_input__ tool of declared agents with
 	// human_input: true; such agents cannot be built without it.
 	HumanInput agent.HumanInputFunc
+	// BuiltinsAsProcesses runs the built-in servers a config names
+	// (command: mcp-agent, args: [builtin, NAME, ...]) as child processes,
+	// which needs mcp-agent on PATH. By default they run in-process, with
+	// the same arguments and behaviour and no child process.
+	BuiltinsAsProcesses bool
 }
 
 // App is a configured application: settings, logger, server registry and
@@ -139,6 +145,7 @@ func New(opts Options) (*App, error) {
 		OnLog:              onLog,
 		OnProgress:         opts.OnProgress,
 		OnToolsChanged:     a.invalidateTools,
+		Transport:          transport(opts.BuiltinsAsProcesses),
 	})
 	if opts.ConnectAtStart && len(s.MCP.Servers) > 0 {
 		if err := a.servers.ConnectAll(context.Background()); err != nil {
@@ -324,4 +331,17 @@ func mcpLevel(l mcp.LoggingLevel) slog.Level {
 		return slog.LevelWarn
 	}
 	return slog.LevelError
+}
+
+// transport builds server transports: built-in servers in-process unless
+// asProcesses, everything else as configured.
+func transport(asProcesses bool) func(string, config.ServerSpec, io.Writer) (mcp.Transport, error) {
+	return func(_ string, spec config.ServerSpec, stderr io.Writer) (mcp.Transport, error) {
+		if !asProcesses {
+			if t, ok, err := catalog.Transport(spec); ok {
+				return t, err
+			}
+		}
+		return servers.NewTransport(spec, stderr)
+	}
 }

@@ -115,3 +115,20 @@ func TestAgentFilesDisabled(t *testing.T) {
 		t.Errorf("agents.enabled: false still loaded %v", s.Agents.Definitions)
 	}
 }
+
+func TestRelativeCwdIsRelativeToConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"app/mcp_agent.config.yaml": "mcp:\n  servers:\n    a:\n      command: x\n      cwd: data\n    b:\n      command: x\n      cwd: /abs\n",
+	})
+	s, err := Load(LoadOptions{Path: filepath.Join(dir, "app", "mcp_agent.config.yaml"), NoEnvOverrides: true, Env: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.MCP.Servers["a"].Cwd, filepath.Join(dir, "app", "data"); got != want {
+		t.Errorf("relative cwd = %q, want %q", got, want)
+	}
+	if got := s.MCP.Servers["b"].Cwd; got != "/abs" {
+		t.Errorf("absolute cwd = %q, want /abs", got)
+	}
+}

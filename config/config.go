@@ -162,10 +162,12 @@ type ServerSpec struct {
 	Transport string `yaml:"transport,omitempty" json:"transport,omitempty"`
 
 	// stdio
-	Command string            `yaml:"command,omitempty" json:"command,omitempty"`
-	Args    []string          `yaml:"args,omitempty" json:"args,omitempty"`
-	Cwd     string            `yaml:"cwd,omitempty" json:"cwd,omitempty"`
-	Env     map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
+	Command string   `yaml:"command,omitempty" json:"command,omitempty"`
+	Args    []string `yaml:"args,omitempty" json:"args,omitempty"`
+	// Cwd is the working directory of a stdio server; a relative one is
+	// relative to the config file's directory. Empty: the app's own.
+	Cwd string            `yaml:"cwd,omitempty" json:"cwd,omitempty"`
+	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
 
 	// sse, streamable_http, websocket
 	URL     string            `yaml:"url,omitempty" json:"url,omitempty"`

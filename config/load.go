@@ -230,7 +230,9 @@ func load(srcs []source, opts *LoadOptions) (*Settings, error) {
 	if !opts.NoEnvOverrides {
 		fillProviderFromEnv(s, lookup)
 	}
-	loadAgentFiles(s, filepath.Dir(srcs[0].path), d)
+	base := filepath.Dir(srcs[0].path)
+	loadAgentFiles(s, base, d)
+	resolveServerDirs(s, base)
 	normalize(s)
 	validate(s, d.pos, &errs, srcs[0].name)
 	if len(errs.errs) > 0 {
@@ -334,4 +336,16 @@ func newValidationError(errs []*FieldError, srcs []source) *ValidationError {
 		errs = append(errs[:maxErrors:maxErrors], &FieldError{File: errs[maxErrors].File, Msg: fmt.Sprintf("and %d more errors", extra)})
 	}
 	return &ValidationError{Errors: errs}
+}
+
+// resolveServerDirs makes a relative mcp.servers.<name>.cwd relative to the
+// config file's directory, so a config works whatever directory it is used
+// from.
+func resolveServerDirs(s *Settings, base string) {
+	for name, spec := range s.MCP.Servers {
+		if spec.Cwd != "" && !filepath.IsAbs(spec.Cwd) {
+			spec.Cwd = filepath.Join(base, spec.Cwd)
+			s.MCP.Servers[name] = spec
+		}
+	}
 }

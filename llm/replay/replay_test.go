@@ -83,14 +83,13 @@ func TestNoMatch(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	for _, tt := range []struct{ name, src, want string }{
-		{"unknown key", "turns:\n  - text: hi\n    tool_call: []\n", `replay script bad.yaml: invalid replay script:`},
-		{"unknown key names line", "turns:\n  - text: hi\n    tool_call: []\n", `[3:5] unknown field "tool_call"`},
+		{"unknown key", "turns:\n  - text: hi\n    tool_call: []\n", `replay script bad.yaml:3: invalid replay script: unknown field "tool_call"`},
 		{"no turns", "model: x\n", "replay script bad.yaml: invalid replay script: no turns: add a turns: list with at least one text or tool_calls entry"},
 		{"empty turn", "turns:\n  - text: hi\n  - match: x\n", "replay script bad.yaml: invalid replay script: turn 2 (line 3): it needs text, thinking or tool_calls"},
 		{"nameless call", "turns:\n  - tool_calls: [{arguments: {a: 1}}]\n", "replay script bad.yaml: invalid replay script: turn 1 (line 2): tool call 1 has no name"},
 		{"bad regex", "turns:\n  - match: /a(/\n    text: x\n", "replay script bad.yaml: invalid replay script: turn 1 (line 2): match /a(/ is not a valid regular expression: error parsing regexp: missing closing ): `a(`"},
 		{"bad stop reason", "turns:\n  - text: x\n    stop_reason: done\n", `replay script bad.yaml: invalid replay script: turn 1 (line 2): unknown stop_reason "done" (want end_turn, tool_use, max_tokens, stop_sequence, refusal, pause_turn or other)`},
-		{"wrong type", "turns: hello\n", "replay script bad.yaml: invalid replay script:"},
+		{"wrong type", "turns: hello\n", "replay script bad.yaml:1: invalid replay script: string was used where sequence is expected"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := replay.Parse([]byte(tt.src), "bad.yaml")

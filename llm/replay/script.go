@@ -10,6 +10,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
 )
@@ -91,6 +92,14 @@ func Parse(data []byte, name string) (*Script, error) {
 	}
 	var s Script
 	if err := yaml.UnmarshalWithOptions(data, &s, yaml.DisallowUnknownField()); err != nil {
+		// goccy's errors carry the token: report file:line: cause.
+		var yerr interface {
+			GetToken() *token.Token
+			GetMessage() string
+		}
+		if errors.As(err, &yerr) && yerr.GetToken() != nil && yerr.GetToken().Position != nil {
+			return nil, fmt.Errorf("replay script %s:%d: %w: %s", name, yerr.GetToken().Position.Line, ErrInvalidScript, yerr.GetMessage())
+		}
 		return nil, fmt.Errorf("replay script %s: %w:\n%s", name, ErrInvalidScript, yaml.FormatError(err, false, true))
 	}
 	s.Path = name

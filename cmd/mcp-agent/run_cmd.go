@@ -1,0 +1,305 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcp-agent-go/mcp-agent/agent"
+	"github.com/mcp-agent-go/mcp-agent/app"
+	"github.com/mcp-agent-go/mcp-agent/config"
+	"github.com/mcp-agent-go/mcp-agent/llm"
+	"github.com/mcp-agent-go/mcp-agent/llm/providers"
+)
+
+// runFlags are the flags of run and chat.
+type runFlags struct {
+	agent         string
+	provider      string
+	model         string
+	script        string
+	record        string
+	maxIterations int
+	timeout       time.Duration
+	plain         bool
+	verbose       bool
+}
+
+func (f *runFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&f.agent, "agent", "a", "", "agent to run (default: the only declared agent)")
+	cmd.Flags().StringVarP(&f.provider, "provider", "p", "", "model provider: openai, anthropic or replay (default: the configured one)")
+	cmd.Flags().StringVarP(&f.model, "model", "m", "", "model (default: the agent's model, else the provider's default_model)")
+	cmd.Flags().StringVar(&f.script, "script", "", "replay script to play (with --provider replay)")
+	cmd.Flags().StringVar(&f.record, "record", "", "also write the model's responses to this file as a replay script")
+	cmd.Flags().IntVar(&f.maxIterations, "max-iterations", 0, "most model calls per turn (default 10)")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up after this long")
+	cmd.Flags().BoolVar(&f.plain, "plain", false, "plain text output even on a terminal")
+	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log server stderr and notifications to stderr")
+}
+
+// session is an agent-backed LLM ready to run, with its app and usage.
+type session struct {
+	app   *app.App
+	llm   *llm.LLM
+	usage *llm.UsageTracker
+	start time.Time
+}
+
+func (s *session) Close() { s.app.Close() }
+
+// newSession loads the app, picks the agent and the provider, and builds
+// the LLM.
+func newSession(cmd *cobra.Command, g *globalFlags, f *runFlags) (*session, error) {
+	settings, err := loadSettings(g)
+	if err != nil {
+		return nil, err
+	}
+	settings.MCP.Servers = selfCommand(settings.MCP.Servers)
+	spec, err := pickAgent(settings, f.agent)
+	if err != nil {
+		return nil, err
+	}
+	if f.script != "" && f.provider == "" {
+		f.provider = "replay"
+	}
+	provName := f.provider
+	if provName == "" {
+		provName = spec.Provider
+	}
+	p, err := providers.New(settings, providers.Options{Provider: provName, ReplayScript: f.script, RecordTo: f.record})
+	if err != nil {
+		return nil, err
+	}
+	usage := llm.NewUsageTracker("run", llm.UsageRun)
+	opts := app.Options{
+		Settings:        settings,
+		Logger:          cliLogger(f.verbose),
+		SamplingHandler: llm.SamplingHandler(p, &llm.SamplingOptions{Usage: usage.Child("sampling", llm.UsageLLM)}),
+		HumanInput:      terminalHumanInput(cmd.InOrStdin(), cmd.ErrOrStderr()),
+	}
+	a, err := app.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	ag, err := a.Agent(spec.Name)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	model := f.model
+	if model == "" {
+		model = spec.Model
+	}
+	params := &llm.RequestParams{Model: model, MaxIterations: f.maxIterations}
+	l := llm.New(ag, p, &llm.Options{Params: params})
+	if len(spec.Tools) > 0 {
+		filter, err := toolFilter(cmd.Context(), ag, spec.Tools)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		params.ToolFilter = filter
+	}
+	return &session{app: a, llm: l, usage: usage, start: time.Now()}, nil
+}
+
+// pickAgent returns the declared agent named name, or the only one.
+func pickAgent(s *config.Settings, name string) (config.AgentSpec, error) {
+	var defs []config.AgentSpec
+	if s.Agents != nil {
+		defs = s.Agents.Definitions
+	}
+	names := make([]string, len(defs))
+	for i, d := range defs {
+		if d.Name == name {
+			return d, nil
+		}
+		names[i] = d.Name
+	}
+	switch {
+	case len(defs) == 0:
+		return config.AgentSpec{}, errors.New("no agents are declared: add one under agents.definitions in mcp_agent.config.yaml (or a file in .claude/agents)")
+	case name == "" && len(defs) == 1:
+		return defs[0], nil
+	case name == "":
+		return config.AgentSpec{}, fmt.Errorf("several agents are declared (%s): choose one with --agent", strings.Join(names, ", "))
+	}
+	return config.AgentSpec{}, fmt.Errorf("unknown agent %q (declared: %s)", name, strings.Join(names, ", "))
+}
+
+// toolFilter keeps the patterns of an agent's tools list that match at least
+// one of its tools (Claude Code subagent files name Claude Code's own tools,
+// which mean nothing here). All unmatched: no filter.
+func toolFilter(ctx context.Context, ag *agent.Agent, patterns []string) ([]string, error) {
+	tools, err := ag.ListTools(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var keep []string
+	for _, p := range patterns {
+		for _, t := range tools {
+			if ok, _ := path.Match(p, t.Name); ok {
+				keep = append(keep, p)
+				break
+			}
+		}
+	}
+	return keep, nil
+}
+
+// terminalHumanInput answers the agent's __human_input__ tool from the
+// terminal: the question on w, the answer one line from r.
+func terminalHumanInput(r io.Reader, w io.Writer) agent.HumanInputFunc {
+	br := bufio.NewReader(r)
+	return func(ctx context.Context, req agent.HumanInputRequest) (string, error) {
+		fmt.Fprintf(w, "\n? %s\n> ", req.Prompt)
+		type line struct {
+			s   string
+			err error
+		}
+		ch := make(chan line, 1)
+		go func() {
+			s, err := br.ReadString('\n')
+			ch <- line{s, err}
+		}()
+		select {
+		case l := <-ch:
+			if l.err != nil && l.s == "" {
+				return "", fmt.Errorf("no answer from the terminal: %w", l.err)
+			}
+			return strings.TrimRight(l.s, "\r\n"), nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+}
+
+func newRunCmd(g *globalFlags) *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run [--agent NAME] MESSAGE...",
+		Short: "Run a declared agent on a message and print its answer, tool calls and usage",
+		Long: `Run one turn of a declared agent (agents.definitions, or an agent file) on a
+message: the model is called, the tools it asks for run on the agent's MCP
+servers, and the answer streams to standard output. Tool calls and the usage
+summary (time, tokens, cost) go to standard error. MESSAGE "-" reads the message
+from standard input.
+
+The provider is --provider, else the agent's provider, else the configured one
+(openai or anthropic with an API key). --provider replay --script FILE plays a
+scripted conversation with no API key.`,
+		Example: `  mcp-agent run --agent finder "What is in README.md?"
+  mcp-agent run --config examples/finder/mcp_agent.config.yaml --script examples/finder/finder.replay.yaml "Summarise README.md"`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			msg := strings.Join(args, " ")
+			if msg == "-" {
+				b, err := io.ReadAll(cmd.InOrStdin())
+				if err != nil {
+					return fmt.Errorf("read the message from stdin: %w", err)
+				}
+				msg = strings.TrimSpace(string(b))
+			}
+			if strings.TrimSpace(msg) == "" {
+				return errors.New("empty message: give the agent something to do")
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+			defer cancel()
+			s, err := newSession(cmd, g, f)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			view := newTurnView(cmd.OutOrStdout(), cmd.ErrOrStderr(), f.plain, g.json)
+			answer, err := s.turn(ctx, msg, view)
+			report := s.usage.Report(nil)
+			elapsed := time.Since(s.start)
+			if g.json {
+				out := map[string]any{"answer": answer, "usage": report, "elapsed_ms": elapsed.Milliseconds()}
+				if err != nil {
+					out["error"] = err.Error()
+				}
+				if werr := writeJSON(cmd, out); werr != nil {
+					return werr
+				}
+			} else {
+				view.summary(report.Summary(elapsed))
+			}
+			return err
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// turn runs one turn, rendering its events, and returns the answer.
+func (s *session) turn(ctx context.Context, msg string, view *turnView) (string, error) {
+	ctx = llm.ContextWithUsage(ctx, s.usage)
+	var answer string
+	for ev, err := range s.llm.Stream(ctx, llm.Prompt(msg), nil) {
+		if err != nil {
+			view.endText()
+			return answer, err
+		}
+		view.event(ev)
+		if ev.Kind == llm.EventFinal && ev.Message != nil {
+			answer = ev.Message.Text()
+		}
+	}
+	view.endText()
+	return answer, nil
+}
+
+func newChatCmd(g *globalFlags) *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   "chat [--agent NAME]",
+		Short: "Talk with a declared agent, turn after turn",
+		Long: `Start a multi-turn conversation with a declared agent: each line you type is a
+turn; the agent keeps the conversation's history. Type /exit (or end the input)
+to stop; the usage summary of the whole session is printed then.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+			defer cancel()
+			s, err := newSession(cmd, g, f)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			view := newTurnView(cmd.OutOrStdout(), cmd.ErrOrStderr(), f.plain, false)
+			in := bufio.NewScanner(cmd.InOrStdin())
+			in.Buffer(make([]byte, 0, 64*1024), 1<<20)
+			for {
+				view.prompt()
+				if !in.Scan() {
+					break
+				}
+				line := strings.TrimSpace(in.Text())
+				if line == "" {
+					continue
+				}
+				if line == "/exit" || line == "/quit" {
+					break
+				}
+				if _, err := s.turn(ctx, line, view); err != nil {
+					if ctx.Err() != nil {
+						return err
+					}
+					view.failure(err)
+				}
+			}
+			view.summary(s.usage.Report(nil).Summary(time.Since(s.start)))
+			return in.Err()
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
