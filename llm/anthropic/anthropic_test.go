@@ -476,7 +476,7 @@ func TestFromConfig(t *testing.T) {
 	}})
 	p, err := FromConfig(&config.ProviderSettings{
 		APIKey: testKey, BaseURL: f.srv.URL, DefaultModel: "claude-haiku-4-5", ReasoningEffort: "Low", MaxTokens: 1024,
-		APIVersion: "2026-10-21", Headers: map[string]string{"X-Gateway": "on"}, DefaultHeaders: map[string]string{"X-Team": "a", "X-Gateway": "off"},
+		APIVersion: "2023-06-01", Headers: map[string]string{"X-Gateway": "on"}, DefaultHeaders: map[string]string{"X-Team": "a", "X-Gateway": "off"},
 	}, &Options{DisablePromptCaching: true})
 	if err != nil {
 		t.Fatal(err)
@@ -485,7 +485,7 @@ func TestFromConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := f.headers[0]
-	if h.Get("X-Gateway") != "on" || h.Get("X-Team") != "a" || h.Get("Anthropic-Version") != "2026-10-21" {
+	if h.Get("X-Gateway") != "on" || h.Get("X-Team") != "a" || h.Get("Anthropic-Version") != "2023-06-01" {
 		t.Errorf("headers: X-Gateway %q X-Team %q anthropic-version %q", h.Get("X-Gateway"), h.Get("X-Team"), h.Get("Anthropic-Version"))
 	}
 
