@@ -145,6 +145,7 @@ func New(opts *Options) (*Driver, error) {
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
+	d.opts.HiddenPaths = slices.Clone(d.opts.HiddenPaths)
 	for i, h := range d.opts.HiddenPaths {
 		if !filepath.IsAbs(h) {
 			return nil, fmt.Errorf("process runtime: HiddenPaths[%d] %q must be absolute", i, h)
