@@ -316,6 +316,12 @@ func (d *Driver) normalize(spec runtime.Spec) (runtime.Spec, error) {
 
 // Start implements runtime.Runtime.
 func (d *Driver) Start(ctx context.Context, name string) error {
+	d.mu.Lock()
+	closed := d.closed
+	d.mu.Unlock()
+	if closed {
+		return errors.New("process runtime: closed")
+	}
 	dep, err := d.get(name)
 	if err != nil {
 		return err

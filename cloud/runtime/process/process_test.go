@@ -1,6 +1,7 @@
 package process
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -831,4 +833,88 @@ func TestLogsFollowAndSince(t *testing.T) {
 			t.Errorf("Logs of an unknown name: %v", err)
 		}
 	}
+}
+
+// TestServersDieWithThePlatform kills the platform with SIGKILL: none of
+// its servers' processes may survive it (so that a restarted platform does
+// not find stale servers holding files or ports).
+func TestServersDieWithThePlatform(t *testing.T) {
+	for _, mode := range []SandboxMode{SandboxOff, SandboxRequired} {
+		t.Run(string(mode), func(t *testing.T) {
+			if mode == SandboxRequired {
+				requireSandbox(t)
+			}
+			exe, _ := os.Executable()
+			cmd := exec.Command(exe)
+			cmd.Env = append(os.Environ(), "PROCESS_TEST_PLATFORM="+string(mode))
+			cmd.Env = append(cmd.Env, "GORACE="+testEnv["GORACE"])
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd.Stderr = os.Stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			line, err := bufio.NewReader(out).ReadString('\n')
+			if err != nil || line != "ready ok hanging\n" {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("platform: %q %v", line, err)
+			}
+			var tree []int
+			for pid := range descendants(cmd.Process.Pid) {
+				tree = append(tree, pid)
+			}
+			if len(tree) == 0 {
+				t.Fatal("the platform has no child processes")
+			}
+			cmd.Process.Kill()
+			cmd.Wait()
+			waitFor(t, fmt.Sprintf("processes %v to die with the platform", tree), func() bool {
+				for _, pid := range tree {
+					if alive(pid) {
+						return false
+					}
+				}
+				return true
+			})
+		})
+	}
+}
+
+// descendants returns the processes below root.
+func descendants(root int) map[int]bool {
+	children := map[int][]int{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, ok := readProcStat(pid); ok {
+			children[st.ppid] = append(children[st.ppid], pid)
+		}
+	}
+	out := map[int]bool{}
+	queue := slices.Clone(children[root])
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if !out[p] {
+			out[p] = true
+			queue = append(queue, children[p]...)
+		}
+	}
+	return out
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i > 0 && i+2 < len(b) && b[i+2] != 'Z'
 }

@@ -73,7 +73,8 @@ func sandboxProbe(ctx context.Context, bwrap string) (path, reason string) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	args := append(namespaceArgs(false), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--", tru)
+	args := append(namespaceArgs(false), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+		"--size", "1048576", "--tmpfs", "/tmp", "--", tru)
 	cmd := exec.CommandContext(ctx, bwrap, args...)
 	cmd.Env = []string{}
 	var stderr bytes.Buffer
@@ -82,6 +83,9 @@ func sandboxProbe(ctx context.Context, bwrap string) (path, reason string) {
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
 			msg = err.Error()
+		}
+		if strings.Contains(msg, "Unknown option") {
+			return "", fmt.Sprintf("%s is too old (%s); the sandbox needs bubblewrap 0.8 or later", bwrap, msg)
 		}
 		return "", fmt.Sprintf("bwrap cannot create namespaces here (%s); unprivileged user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone / user.max_user_namespaces)", msg)
 	}

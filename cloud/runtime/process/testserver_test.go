@@ -7,6 +7,7 @@ package process
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-agent-go/mcp-agent/cloud/runtime"
 	"go.uber.org/goleak"
 )
 
@@ -29,6 +31,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("PROCESS_TEST_SERVER") == "1" {
 		testServer()
 		os.Exit(0)
+	}
+	if mode := os.Getenv("PROCESS_TEST_PLATFORM"); mode != "" {
+		testPlatform(SandboxMode(mode))
 	}
 	goleak.VerifyTestMain(m)
 }
@@ -48,10 +53,47 @@ func testServer() {
 	var keep []*os.File
 	for in.Scan() {
 		cmd, arg, _ := strings.Cut(in.Text(), " ")
+		if cmd == "hang" { // stop reading stdin: only a signal ends us now
+			fmt.Fprintln(out, "ok hanging")
+			out.Flush()
+			time.Sleep(time.Hour)
+		}
 		reply := testServerCommand(cmd, arg, &keep)
 		fmt.Fprintln(out, reply)
 		out.Flush()
 	}
+}
+
+// testPlatform runs a driver with one started deployment, prints the PID
+// of its instance and waits to be killed.
+func testPlatform(mode SandboxMode) {
+	ctx := context.Background()
+	d, err := New(&Options{Sandbox: mode})
+	if err != nil {
+		fmt.Println("err", err)
+		os.Exit(1)
+	}
+	exe, _ := os.Executable()
+	env := map[string]string{"PROCESS_TEST_SERVER": "1"}
+	if g := os.Getenv("GORACE"); g != "" {
+		env["GORACE"] = g
+	}
+	spec := runtime.Spec{Name: "local.orphan", Command: exe, Env: env, Limits: runtime.Limits{OpenFiles: 100}}
+	if err := d.Create(ctx, spec); err != nil {
+		fmt.Println("err", err)
+		os.Exit(1)
+	}
+	d.Start(ctx, spec.Name)
+	o, _ := d.Attach(spec.Name)
+	rw, err := o.Open(ctx)
+	if err != nil {
+		fmt.Println("err", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(rw, "hang")
+	line, _ := bufio.NewReader(rw).ReadString('\n')
+	fmt.Print("ready ", line)
+	select {}
 }
 
 func testServerCommand(cmd, arg string, keep *[]*os.File) string {
