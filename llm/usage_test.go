@@ -197,9 +197,9 @@ func TestSelectModel(t *testing.T) {
 		want  string
 	}{
 		{"cheapest", llm.ModelPreferences{CostPriority: 1}, "gpt-5-nano"},
-		{"smartest", llm.ModelPreferences{IntelligencePriority: 1}, "claude-opus-4-5"},
+		{"smartest", llm.ModelPreferences{IntelligencePriority: 1}, "claude-opus-4-6"},
 		{"smartest anthropic fast", llm.ModelPreferences{IntelligencePriority: 0.5, SpeedPriority: 0.5, Providers: []string{"anthropic"}}, "claude-haiku-4-5"},
-		{"hint", llm.ModelPreferences{Hints: []string{"nonexistent", "sonnet"}, IntelligencePriority: 1}, "claude-sonnet-4-5"},
+		{"hint", llm.ModelPreferences{Hints: []string{"nonexistent", "sonnet"}, IntelligencePriority: 1}, "claude-sonnet-4-6"},
 		{"cheap openai", llm.ModelPreferences{CostPriority: 1, Providers: []string{"openai"}}, "gpt-5-nano"},
 	} {
 		got, err := llm.SelectModel(nil, tt.prefs)
