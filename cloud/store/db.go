@@ -604,13 +604,38 @@ func (s *DB) appendEvent(ctx context.Context, tx *sql.Tx, org string, e Event) (
 	if err != nil {
 		return Event{}, fmt.Errorf("store: append event: %w", err)
 	}
-	if s.evMax > 0 && seq > int64(s.evMax) {
-		if _, err := tx.ExecContext(ctx, s.d.q(`DELETE FROM events WHERE deployment_id = ? AND seq <= ?`),
-			e.DeploymentID, seq-int64(s.evMax)); err != nil {
-			return Event{}, fmt.Errorf("store: trim events: %w", err)
-		}
+	if err := s.trim(ctx, tx, "events", e.DeploymentID, seq, 1, s.evMax); err != nil {
+		return Event{}, err
 	}
 	return e, nil
+}
+
+// trimEvery is how often (in sequence numbers) trim deletes everything
+// beyond the retention rather than only what the last append pushed out.
+const trimEvery = 1024
+
+// trim enforces the retention keep of table (events or logs) for a
+// deployment after an append of n rows ending at sequence number last.
+//
+// It normally deletes only the rows the append pushed out of the retention
+// (a bounded range: on PostgreSQL an open-ended "seq <= x" would walk every
+// dead index entry left by earlier trims until vacuum). When the append
+// crosses a multiple of trimEvery it deletes everything older, which also
+// trims what a larger retention of an earlier run left behind.
+func (s *DB) trim(ctx context.Context, tx *sql.Tx, table, deploymentID string, last int64, n, keep int) error {
+	if keep <= 0 || last <= int64(keep) {
+		return nil
+	}
+	upTo := last - int64(keep)
+	from := upTo - int64(n) // exclusive
+	if last/trimEvery != (last-int64(n))/trimEvery {
+		from = 0
+	}
+	if _, err := tx.ExecContext(ctx, s.d.q(`DELETE FROM `+table+` WHERE deployment_id = ? AND seq > ? AND seq <= ?`),
+		deploymentID, max(from, 0), upTo); err != nil {
+		return fmt.Errorf("store: trim %s: %w", table, err)
+	}
+	return nil
 }
 
 func listLimit(n int) int {
@@ -726,13 +751,7 @@ func (s *DB) AppendLogs(ctx context.Context, org, deploymentID string, lines []L
 				return fmt.Errorf("store: append logs: %w", err)
 			}
 		}
-		if s.logMax > 0 && last > int64(s.logMax) {
-			if _, err := tx.ExecContext(ctx, s.d.q(`DELETE FROM logs WHERE deployment_id = ? AND seq <= ?`),
-				deploymentID, last-int64(s.logMax)); err != nil {
-				return fmt.Errorf("store: trim logs: %w", err)
-			}
-		}
-		return nil
+		return s.trim(ctx, tx, "logs", deploymentID, last, len(lines), s.logMax)
 	})
 }
 

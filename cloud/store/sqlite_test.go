@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,4 +107,50 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
+}
+
+// TestRetentionLowered reopens a store with a smaller log retention: the
+// lines the larger one kept are trimmed too, at the latest when the
+// sequence crosses the next multiple of 1024.
+func TestRetentionLowered(t *testing.T) {
+	ctx := t.Context()
+	dsn := store.SQLiteDSN(filepath.Join(t.TempDir(), "state.db"))
+	s, err := store.Open(ctx, dsn, &store.Options{LogRetention: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.CreateDeployment(ctx, store.Deployment{Org: "local", Name: "fetch", Kind: store.KindServer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := func(n int) []store.LogLine { return make([]store.LogLine, n) }
+	if err := s.AppendLogs(ctx, "local", d.ID, lines(60)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = store.Open(ctx, dsn, &store.Options{LogRetention: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 3 {
+		if err := s.AppendLogs(ctx, "local", d.ID, lines(300)); err != nil { // up to 960
+			t.Fatal(err)
+		}
+	}
+	if err := s.AppendLogs(ctx, "local", d.ID, lines(100)); err != nil { // crosses 1024
+		t.Fatal(err)
+	}
+	got, err := s.ListLogs(ctx, "local", d.ID, &store.LogQuery{Limit: store.MaxListLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []int64
+	for _, l := range got {
+		seqs = append(seqs, l.Seq)
+	}
+	if want := []int64{1056, 1057, 1058, 1059, 1060}; !slices.Equal(seqs, want) {
+		t.Errorf("retained lines %v, want %v", seqs, want)
+	}
 }

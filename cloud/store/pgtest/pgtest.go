@@ -122,10 +122,26 @@ func majorOf(binDir string) int {
 	return n
 }
 
+// Options configures a cluster. The zero value is what tests want.
+type Options struct {
+	// Durable keeps PostgreSQL's fsync and synchronous commit on (the
+	// default turns them off: the data is thrown away). For benchmarks.
+	Durable bool
+}
+
 // Start starts a cluster for tb, stopped when tb ends. It skips tb when
 // PostgreSQL is not installed (fails with MCP_AGENT_REQUIRE_TOOLS=1).
 func Start(tb testing.TB) *Cluster {
 	tb.Helper()
+	return StartWith(tb, nil)
+}
+
+// StartWith is Start with options; opts may be nil.
+func StartWith(tb testing.TB, opts *Options) *Cluster {
+	tb.Helper()
+	if opts == nil {
+		opts = &Options{}
+	}
 	bin, err := Find()
 	if err != nil {
 		if os.Getenv("MCP_AGENT_REQUIRE_TOOLS") == "1" {
@@ -157,7 +173,7 @@ func Start(tb testing.TB) *Cluster {
 
 	var lastErr error
 	for range 3 { // a free port may be taken before the server binds it
-		c, err := start(bin, dir, data, cred)
+		c, err := start(bin, dir, data, cred, opts.Durable)
 		if err == nil {
 			c.Version = strconv.Itoa(majorOf(bin))
 			tb.Cleanup(c.stop)
@@ -207,15 +223,18 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func start(bin, dir, data string, cred *syscall.Credential) (*Cluster, error) {
+func start(bin, dir, data string, cred *syscall.Credential, durable bool) (*Cluster, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	c := &Cluster{Port: port, SocketDir: dir, done: make(chan struct{}), output: &tailBuffer{max: 64 << 10}}
-	c.cmd = command(bin, "postgres", cred, "-D", data, "-p", strconv.Itoa(port), "-h", "127.0.0.1", "-k", dir,
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-		"-c", "shared_buffers=32MB", "-c", "max_connections=200")
+	args := []string{"-D", data, "-p", strconv.Itoa(port), "-h", "127.0.0.1", "-k", dir,
+		"-c", "shared_buffers=32MB", "-c", "max_connections=200"}
+	if !durable {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	c.cmd = command(bin, "postgres", cred, args...)
 	c.cmd.Stdout, c.cmd.Stderr = c.output, c.output
 	if err := c.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
