@@ -45,7 +45,12 @@ type Runtime interface {
 	Logs(ctx context.Context, name string, since time.Time, follow bool) iter.Seq2[LogLine, error]
 	// Attach returns the stdio of the deployment's supervised process: each
 	// Open returns the stdin/stdout of the instance running now, waiting for
-	// it while the deployment is (re)starting.
+	// it while the deployment is (re)starting (Open's ctx bounds that wait,
+	// not the stream). The stream ends when the process exits; the next Open
+	// returns the restarted instance. Closing the stream leaves the process
+	// running. Open fails with ErrNotRunning when the deployment is stopped,
+	// exited or PerSession, and with ErrInUse while another stream is open
+	// on the same instance.
 	Attach(name string) (StdioOpener, error)
 	// Spawn returns an opener whose every Open starts a new, unsupervised
 	// instance of the deployment (same sandbox and limits), stopped when the

@@ -561,8 +561,32 @@ func TestUnsandboxedStatusSaysWhy(t *testing.T) {
 		t.Errorf("Unenforced = %q", st.Unenforced)
 	}
 
+	if os.Geteuid() == 0 {
+		spec := testSpec(t, "local.nproc")
+		spec.Limits.Processes = 16
+		if err := d.Create(context.Background(), spec); err != nil {
+			t.Fatal(err)
+		}
+		st, _ := d.Status(context.Background(), spec.Name)
+		want := "Limits.Processes: the kernel does not apply RLIMIT_NPROC to root, and the platform runs as root"
+		if !slices.Contains(st.Unenforced, want) {
+			t.Errorf("Unenforced = %q, want %q", st.Unenforced, want)
+		}
+	}
+
+	// A bwrap that cannot create namespaces: Auto runs unsandboxed, says why.
+	fake := filepath.Join(t.TempDir(), "bwrap")
+	script := "#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d2, _ := newDriver(t, &Options{BwrapPath: fake})
+	if ok, reason := d2.Sandboxed(); ok || !strings.HasPrefix(reason, "bwrap cannot create namespaces here (bwrap: No permissions to create new namespace); ") {
+		t.Errorf("Sandboxed() = %v, %q", ok, reason)
+	}
+
 	_, err = New(&Options{Sandbox: SandboxRequired, BwrapPath: "/nonexistent/bwrap"})
-	if !errors.Is(err, ErrNoSandbox) {
+	if !errors.Is(err, ErrNoSandbox) || err.Error() != "bubblewrap sandbox unavailable: bwrap not found at /nonexistent/bwrap (Options.BwrapPath): no such file or directory" {
 		t.Errorf("New with SandboxRequired and no bwrap: %v", err)
 	}
 }

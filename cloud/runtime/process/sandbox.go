@@ -60,6 +60,8 @@ func sandboxProbe(ctx context.Context, bwrap string) (path, reason string) {
 			return "", "bwrap (bubblewrap) is not installed; install it (scripts/setup-bwrap, or apt-get install bubblewrap) to sandbox servers"
 		}
 		bwrap = p
+	} else if _, err := os.Stat(bwrap); err != nil {
+		return "", fmt.Sprintf("bwrap not found at %s (Options.BwrapPath): %v", bwrap, errors.Unwrap(err))
 	}
 	tru := ""
 	for _, p := range []string{"/usr/bin/true", "/bin/true"} {
