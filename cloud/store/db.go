@@ -95,14 +95,6 @@ func (c timeCol) Scan(src any) error {
 	return nil
 }
 
-// nullTime is the argument of a nullable time column.
-func (s *DB) nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return s.d.timeArg(t)
-}
-
 // Orgs.
 
 func (s *DB) CreateOrg(ctx context.Context, name string) (Org, error) {
