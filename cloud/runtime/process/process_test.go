@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -150,9 +151,24 @@ func TestSandboxIsolation(t *testing.T) {
 		{Path: rwDir, Mode: runtime.ModeReadWrite},
 		{Path: parent}, // default mode: read-only
 	}
+	spec.Env = maps.Clone(testEnv)
+	spec.Env["API_TOKEN"] = "secret-token-value"
 	mustCreateStart(t, d, spec)
 	o, _ := d.Attach(spec.Name)
 	s := open(t, o)
+
+	// The server gets its secrets in its environment, never in a command
+	// line that other host users can read.
+	if got := s.do("env"); !strings.Contains(got, "API_TOKEN=secret-token-value") {
+		t.Errorf("server environment lacks the declared variable: %q", got)
+	}
+	st, _ := d.Status(context.Background(), spec.Name)
+	for pid := range descendants(os.Getpid()) {
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if strings.Contains(string(cmdline), "secret-token-value") {
+			t.Errorf("process %d (instance %d) has the secret in its command line: %q", pid, st.PID, cmdline)
+		}
+	}
 
 	// Preconditions on the host, so that a failure below means isolation.
 	if _, err := os.ReadDir("/root"); err != nil {
