@@ -307,11 +307,14 @@ func (r *Router) run(ctx context.Context, conv []llm.Message, params *llm.Reques
 }
 
 // Run runs a chosen category's Target on msgs with params, as given (the
-// caller decides about history). It fails with ErrNoTarget for a server
-// category without one.
+// caller decides about history); its usage is recorded under the router's
+// node. It fails with ErrNoTarget for a server category without one.
 func (r *Router) Run(ctx context.Context, choice Choice, msgs []llm.Message, params *llm.RequestParams) ([]llm.Message, error) {
 	if choice.Category.Target == nil {
 		return nil, fmt.Errorf("%s: %w: %s %q has no Target to run", r.label(), ErrNoTarget, choice.Category.Kind, choice.Category.Name)
+	}
+	if t := llm.UsageFromContext(ctx); t != nil {
+		ctx = llm.ContextWithUsage(ctx, t.Child(r.name, llm.UsageWorkflow))
 	}
 	return choice.Category.Target.Generate(ctx, msgs, params)
 }

@@ -124,6 +124,20 @@ Answer with at most 2 categories, most suitable first, each with a confidence fr
 	if diff := cmp.Diff(wantPrompt, reqs[0].Messages[0].Text()); diff != "" {
 		t.Errorf("routing prompt (-want +got):\n%s", diff)
 	}
+
+	// Run runs the chosen target; its usage nests under the router.
+	run := llm.NewUsageTracker("run", llm.UsageRun)
+	out, err := r.Run(llm.ContextWithUsage(t.Context(), run), got[0], llm.Prompt("Weather in Paris tomorrow?"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if llm.FinalText(out) != "It will be sunny in Paris." {
+		t.Errorf("Run answer = %q", llm.FinalText(out))
+	}
+	rep := run.Report(nil)
+	if len(rep.Children) != 1 || rep.Children[0].Name != "router" || len(rep.Children[0].Children) != 1 || rep.Children[0].Children[0].Name != "weather_agent" {
+		t.Errorf("usage of Run = %+v, want run/router/weather_agent", rep)
+	}
 }
 
 func TestLLMRouteKLargerThanCategories(t *testing.T) {
