@@ -451,7 +451,9 @@ func TestPauseResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitStatus(t, ex, runID, executor.StatusRunning)
+	waitUntil(t, "step one starts", func() bool {
+		return slices.Contains(eventTypes(t, ex, runID), "step_started:one")
+	})
 	if err := ex.Pause(ctx, runID); err != nil {
 		t.Fatal(err)
 	}
