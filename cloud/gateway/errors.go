@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
@@ -78,4 +79,74 @@ func writeError(w http.ResponseWriter, status int, code, format string, args ...
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(apiError{Error: apiErrorBody{Code: code, Message: fmt.Sprintf(format, args...)}})
+}
+
+// jsonErrorWriter turns the plain-text error responses of the SDK's HTTP
+// handler (bad JSON, unknown session, wrong method...) into the gateway's
+// JSON errors. Everything else, including JSON-RPC error bodies and SSE
+// streams, passes through.
+type jsonErrorWriter struct {
+	http.ResponseWriter
+	status  int // non-zero: capturing a plain-text error
+	body    []byte
+	written bool
+}
+
+func (w *jsonErrorWriter) WriteHeader(code int) {
+	if w.written {
+		return
+	}
+	w.written = true
+	if code >= 400 && strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+		w.status = code
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *jsonErrorWriter) Write(b []byte) (int, error) {
+	if !w.written {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.status != 0 {
+		if len(w.body) < 4096 {
+			w.body = append(w.body, b...)
+		}
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *jsonErrorWriter) Flush() {
+	if w.status == 0 {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+	}
+}
+
+func (w *jsonErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// finish writes the captured error, if any, as JSON.
+func (w *jsonErrorWriter) finish() {
+	if w.status == 0 {
+		return
+	}
+	code := errCodeBadRequest
+	switch w.status {
+	case http.StatusNotFound:
+		code = errCodeNotFound
+	case http.StatusForbidden:
+		code = errCodeForbidden
+	case http.StatusMethodNotAllowed:
+		code = errCodeMethod
+	case http.StatusRequestEntityTooLarge:
+		code = errCodeTooLarge
+	case http.StatusUnsupportedMediaType:
+		code = "unsupported_media_type"
+	default:
+		if w.status >= 500 {
+			code = errCodeInternal
+		}
+	}
+	w.Header().Del("Content-Length")
+	writeError(w.ResponseWriter, w.status, code, "%s", strings.TrimSpace(string(w.body)))
 }

@@ -317,5 +317,3 @@ func (g *Gateway) writeCallError(w http.ResponseWriter, name string, ctx context
 		writeError(w, http.StatusBadGateway, errCodeBadGateway, "server %q: %v", name, err)
 	}
 }
-
-var _ = errCodeInternal

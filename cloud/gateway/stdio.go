@@ -53,10 +53,10 @@ type stdioServer struct {
 	backend StdioBackend
 	mode    Mode
 
-	shared    *frontend                   // Shared mode
-	stateful  *mcp.StreamableHTTPHandler  // both modes
-	stateless *mcp.StreamableHTTPHandler  // Shared mode: 2026-07-28 requests
-	template  *mcp.Server                 // PerSession: answers the handler's version checks
+	shared    *frontend                  // Shared mode
+	stateful  *mcp.StreamableHTTPHandler // both modes
+	stateless *mcp.StreamableHTTPHandler // Shared mode: 2026-07-28 requests
+	template  *mcp.Server                // PerSession: answers the handler's version checks
 
 	mu       sync.Mutex
 	sessions map[*frontend]struct{} // PerSession fronts with a live session
@@ -97,11 +97,13 @@ func (s *stdioServer) perSessionServer(r *http.Request) *mcp.Server {
 }
 
 func (s *stdioServer) serveMCP(w http.ResponseWriter, r *http.Request) {
+	jw := &jsonErrorWriter{ResponseWriter: w}
+	defer jw.finish()
 	if s.stateless != nil && r.Header.Get("Mcp-Protocol-Version") >= newProtocol {
-		s.stateless.ServeHTTP(w, r)
+		s.stateless.ServeHTTP(jw, r)
 		return
 	}
-	s.stateful.ServeHTTP(w, r)
+	s.stateful.ServeHTTP(jw, r)
 }
 
 // close ends every session and process of the server.
@@ -116,12 +118,16 @@ func (s *stdioServer) close() {
 	if s.shared != nil {
 		fronts = append(fronts, s.shared)
 	}
+	// Processes first, so that calls in flight fail at once and sessions
+	// (which wait for their handlers) can close.
+	for _, f := range fronts {
+		if sl := f.slot.Load(); sl != nil {
+			sl.close()
+		}
+	}
 	for _, f := range fronts {
 		for ss := range f.srv.Sessions() {
 			_ = ss.Close()
-		}
-		if sl := f.slot.Load(); sl != nil {
-			sl.close()
 		}
 	}
 	s.wg.Wait()
