@@ -267,3 +267,30 @@ func Execute[In, Out any](ctx context.Context, ex Executor, def *workflow.Defini
 	out, err = ResultOf[Out](ctx, ex, runID)
 	return out, runID, err
 }
+
+// WaitFor polls the run's status until cond holds and returns that status.
+// It returns early with ctx's error, or with [*RunError] if the run ends
+// without cond holding. Use it to wait for a run to pause for input:
+//
+//	r, err := executor.WaitFor(ctx, ex, runID, func(r *executor.Run) bool { return r.Waiting != nil })
+func WaitFor(ctx context.Context, ex Executor, runID string, cond func(*Run) bool) (*Run, error) {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		r, err := ex.Status(ctx, runID)
+		if err != nil {
+			return nil, err
+		}
+		if cond(r) {
+			return r, nil
+		}
+		if r.Status.Terminal() {
+			return r, &RunError{RunID: r.ID, Workflow: r.Workflow, Status: r.Status, Message: "ended before the awaited condition held"}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -840,5 +841,68 @@ func TestLocked(t *testing.T) {
 	_, err := local.Open(testContext(t), path, nil, nil)
 	if !errors.Is(err, local.ErrLocked) || !strings.Contains(err.Error(), "is used by another executor (pid ") {
 		t.Fatalf("second active open: %v", err)
+	}
+}
+
+// A run cancelled before it starts ends cancelled without running, and a
+// busy worker pool makes later runs wait their turn.
+func TestCancelScheduled(t *testing.T) {
+	gate := make(chan struct{})
+	var ran atomic.Int32
+	def := workflow.Define("blocker", func(wctx workflow.Context, block bool) (int, error) {
+		return workflow.Step(wctx, "work", func(ctx context.Context, sc workflow.StepContext) (int, error) {
+			ran.Add(1)
+			if block {
+				select {
+				case <-gate:
+				case <-ctx.Done():
+					return 0, ctx.Err()
+				}
+			}
+			return 1, nil
+		}, nil)
+	}, nil)
+	ex := open(t, filepath.Join(t.TempDir(), "runs.db"), workflow.NewRegistry(def),
+		&local.Options{Workers: 1, PollInterval: 10 * time.Millisecond, Synchronous: "NORMAL"})
+	ctx := testContext(t)
+	first, _ := executor.Start(ctx, ex, def, true, nil)
+	waitUntil(t, "the first run holds the only worker", func() bool { return ran.Load() == 1 })
+	second, _ := executor.Start(ctx, ex, def, false, nil)
+	third, _ := executor.Start(ctx, ex, def, false, nil)
+	if r, _ := ex.Status(ctx, second); r.Status != executor.StatusScheduled {
+		t.Fatalf("second run is %s, want scheduled while the worker is busy", r.Status)
+	}
+	if err := ex.Cancel(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	close(gate)
+	for _, id := range []string{first, third} {
+		if _, err := ex.Result(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := waitStatus(t, ex, second, executor.StatusCancelled)
+	if ran.Load() != 2 || r.Error != "workflow run cancelled" {
+		t.Errorf("%d step executions (want 2), error %q", ran.Load(), r.Error)
+	}
+	want := []string{"run_scheduled:blocker", "cancel_requested", "run_cancelled"}
+	if diff := cmp.Diff(want, eventTypes(t, ex, second)); diff != "" {
+		t.Errorf("history (-want +got):\n%s", diff)
+	}
+}
+
+// Database paths with characters that mean something in a SQLite URI.
+func TestPathCharacters(t *testing.T) {
+	def := workflow.Define("one", func(wctx workflow.Context, _ struct{}) (int, error) { return 1, nil }, nil)
+	for _, name := range []string{"a b", "a#b", "a?b", "a%20b"} {
+		p := filepath.Join(t.TempDir(), name, "runs.db")
+		ex := open(t, p, workflow.NewRegistry(def), nil)
+		if _, _, err := executor.Execute(testContext(t), ex, def, struct{}{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		ex.Close()
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%q: database not at its path: %v", name, err)
+		}
 	}
 }

@@ -56,6 +56,7 @@ func (e *Executor) execute(r *run) {
 	defer e.forget(r)
 	rc := &runContext{e: e, r: r}
 	defer rc.release()
+	rc.acquire()
 
 	row, err := loadRunRow(e.ctx, e.rdb, r.id)
 	if err != nil {
@@ -76,14 +77,13 @@ func (e *Executor) execute(r *run) {
 	if row.cancelRequested {
 		r.requestCancel()
 	}
-	rc.acquire()
 	if err := rc.loadJournal(); err != nil {
 		if e.ctx.Err() == nil {
 			e.logger.Error("loading journal", "run", r.id, "error", err)
 		}
 		return
 	}
-	if row.startedAt == 0 && row.cancelRequested {
+	if row.startedAt == 0 && (row.cancelRequested || r.cancelReq.Load()) {
 		rc.finish(nil, workflow.ErrCanceled)
 		return
 	}

@@ -31,7 +31,9 @@ func openDB(ctx context.Context, path string, sync string) (w, r *sql.DB, err er
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous("+sync+")")
 	q.Add("_pragma", "foreign_keys(1)")
-	dsn := "file:" + path + "?" + q.Encode()
+	// A SQLite URI: escape what would end or corrupt the path part.
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	dsn := "file:" + esc + "?" + q.Encode()
 	w, err = sql.Open("sqlite", dsn+"&_txlock=immediate")
 	if err != nil {
 		return nil, nil, err
