@@ -719,13 +719,14 @@ func (e *Executor) poll() {
 }
 
 func (e *Executor) pollOnce(conn *sql.Conn) error {
-	rows, err := conn.QueryContext(e.ctx, `SELECT id, status, updated_at, pause_requested, cancel_requested FROM runs
+	rows, err := conn.QueryContext(e.ctx, `SELECT id, workflow, status, updated_at, pause_requested, cancel_requested FROM runs
 		WHERE status IN ('scheduled', 'running', 'paused') OR updated_at > ?`, e.now()-int64(time.Minute))
 	if err != nil {
 		return err
 	}
 	type st struct {
 		id      string
+		wf      string
 		status  executor.Status
 		at      int64
 		paused  bool
@@ -734,7 +735,7 @@ func (e *Executor) pollOnce(conn *sql.Conn) error {
 	var sts []st
 	for rows.Next() {
 		var s st
-		if err := rows.Scan(&s.id, &s.status, &s.at, &s.paused, &s.cancReq); err != nil {
+		if err := rows.Scan(&s.id, &s.wf, &s.status, &s.at, &s.paused, &s.cancReq); err != nil {
 			rows.Close()
 			return err
 		}
@@ -759,7 +760,9 @@ func (e *Executor) pollOnce(conn *sql.Conn) error {
 		e.mu.Unlock()
 		switch {
 		case r == nil && !s.status.Terminal():
-			e.launch(s.id, s.at)
+			if _, ok := e.reg.Lookup(s.wf); ok { // else left for a process that registers it
+				e.launch(s.id, s.at)
+			}
 		case r != nil && s.status.Terminal():
 			r.terminate()
 			r.wakeUp()

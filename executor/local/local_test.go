@@ -906,3 +906,35 @@ func TestPathCharacters(t *testing.T) {
 		}
 	}
 }
+
+// Cancelling or terminating a parent reaches its waiting child.
+func TestParentEndsChild(t *testing.T) {
+	child := workflow.Define("waiter", func(wctx workflow.Context, _ struct{}) (int, error) {
+		v, _, err := workflow.WaitSignal[int](wctx, "never", 0)
+		return v, err
+	}, nil)
+	parent := workflow.Define("parent", func(wctx workflow.Context, _ struct{}) (int, error) {
+		return workflow.ExecuteChild(wctx, child, struct{}{}, nil)
+	}, nil)
+	ex := open(t, filepath.Join(t.TempDir(), "runs.db"), workflow.NewRegistry(child, parent), nil)
+	ctx := testContext(t)
+	for _, tt := range []struct {
+		end         func(id string) error
+		parent, kid executor.Status
+	}{
+		{func(id string) error { return ex.Cancel(ctx, id) }, executor.StatusCancelled, executor.StatusCancelled},
+		{func(id string) error { return ex.Terminate(ctx, id, "stop") }, executor.StatusTerminated, executor.StatusTerminated},
+	} {
+		id, err := ex.Start(ctx, "parent", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the child run exists", func() bool { _, err := ex.Status(ctx, id+"-c1"); return err == nil })
+		waitStatus(t, ex, id+"-c1", executor.StatusPaused)
+		if err := tt.end(id); err != nil {
+			t.Fatal(err)
+		}
+		waitStatus(t, ex, id, tt.parent)
+		waitStatus(t, ex, id+"-c1", tt.kid)
+	}
+}
