@@ -35,8 +35,11 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/agent"
 	"github.com/mcp-agent-go/mcp-agent/config"
+	"github.com/mcp-agent-go/mcp-agent/executor"
+	"github.com/mcp-agent-go/mcp-agent/executor/local"
 	"github.com/mcp-agent-go/mcp-agent/servers"
 	"github.com/mcp-agent-go/mcp-agent/servers/builtin/catalog"
+	"github.com/mcp-agent-go/mcp-agent/workflow"
 )
 
 // Options configures New. The zero value loads the configuration found from
@@ -72,6 +75,18 @@ type Options struct {
 	// HumanInput answers the __human_input__ tool of declared agents with
 	// human_input: true; such agents cannot be built without it.
 	HumanInput agent.HumanInputFunc
+	// Workflows are the app's durable workflows (see package workflow);
+	// more can be added with Register until the executor is opened.
+	Workflows []workflow.Workflow
+	// StatePath is the local executor's database. Empty: .mcp-agent/state.db
+	// next to the configuration file, or in the working directory when there
+	// is none.
+	StatePath string
+	// PassiveExecutor opens the local executor without executing runs: it
+	// reads runs and journals starts, signals and cancellations for the
+	// process that executes them (an `mcp-agent serve`, say). See
+	// executor/local.
+	PassiveExecutor bool
 	// BuiltinsAsProcesses runs the built-in servers a config names
 	// (command: mcp-agent, args: [builtin, NAME, ...]) as child processes,
 	// which needs mcp-agent on PATH. By default they run in-process, with
@@ -88,6 +103,12 @@ type App struct {
 	logger     *slog.Logger
 	servers    *servers.Registry
 	closers    []io.Closer
+
+	workflows  *workflow.Registry
+	statePath  string
+	passive    bool
+	executor   executor.Executor
+	execCloser io.Closer
 
 	mu       sync.Mutex
 	declared map[string]*agent.Agent // agents built from agents.definitions, by name
@@ -111,7 +132,22 @@ func New(opts Options) (*App, error) {
 			return nil, err
 		}
 	}
-	a := &App{name: s.Name, settings: s, humanInput: opts.HumanInput, declared: map[string]*agent.Agent{}}
+	a := &App{
+		name:       s.Name,
+		settings:   s,
+		humanInput: opts.HumanInput,
+		declared:   map[string]*agent.Agent{},
+		workflows:  workflow.NewRegistry(opts.Workflows...),
+		statePath:  opts.StatePath,
+		passive:    opts.PassiveExecutor,
+	}
+	if a.statePath == "" {
+		dir := "."
+		if len(s.Files) > 0 {
+			dir = filepath.Dir(s.Files[0])
+		}
+		a.statePath = filepath.Join(dir, ".mcp-agent", "state.db")
+	}
 	if opts.Name != "" {
 		a.name = opts.Name
 	}
@@ -226,6 +262,54 @@ func (a *App) Agent(name string) (*agent.Agent, error) {
 	return nil, fmt.Errorf("unknown agent %q (declared: %s)", name, strings.Join(known, ", "))
 }
 
+// Workflows is the app's workflow registry.
+func (a *App) Workflows() *workflow.Registry { return a.workflows }
+
+// Register adds workflows to the app. It fails once the executor is open:
+// an executor runs the workflows it was opened with.
+func (a *App) Register(ws ...workflow.Workflow) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.executor != nil {
+		return errors.New("register workflows before the app's executor is opened (before the first Executor call)")
+	}
+	for _, w := range ws {
+		if _, dup := a.workflows.Lookup(w.Name()); dup {
+			return fmt.Errorf("workflow %q is already registered", w.Name())
+		}
+		a.workflows.Register(w)
+	}
+	return nil
+}
+
+// Executor returns the app's workflow executor, opening it on first use:
+// the local, durable executor (a SQLite database at Options.StatePath) for
+// execution_engine local. It is closed by Close.
+func (a *App) Executor(ctx context.Context) (executor.Executor, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil, errors.New("the app is closed")
+	}
+	if a.executor != nil {
+		return a.executor, nil
+	}
+	switch a.settings.Engine() {
+	case config.EngineLocal:
+	default:
+		return nil, fmt.Errorf("execution_engine %q: this app runs workflows on the local executor only (run them on Temporal with `mcp-agent worker`)", a.settings.Engine())
+	}
+	if err := os.MkdirAll(filepath.Dir(a.statePath), 0o700); err != nil {
+		return nil, fmt.Errorf("workflow state directory: %w", err)
+	}
+	ex, err := local.Open(ctx, a.statePath, a.workflows, &local.Options{Passive: a.passive, Logger: a.logger})
+	if err != nil {
+		return nil, err
+	}
+	a.executor, a.execCloser = ex, ex
+	return ex, nil
+}
+
 func (a *App) invalidateTools(server string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -245,6 +329,12 @@ func (a *App) Close() error {
 	a.closed = true
 	a.mu.Unlock()
 	var errs []error
+	a.mu.Lock()
+	execCloser := a.execCloser
+	a.mu.Unlock()
+	if execCloser != nil {
+		errs = append(errs, execCloser.Close())
+	}
 	if a.servers != nil {
 		errs = append(errs, a.servers.Close())
 	}

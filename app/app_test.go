@@ -13,7 +13,9 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/agent"
 	"github.com/mcp-agent-go/mcp-agent/config"
+	"github.com/mcp-agent-go/mcp-agent/executor"
 	"github.com/mcp-agent-go/mcp-agent/internal/testenv"
+	"github.com/mcp-agent-go/mcp-agent/workflow"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -183,4 +185,49 @@ func textOf(res *mcp.CallToolResult) string {
 		}
 	}
 	return b.String()
+}
+
+func TestAppWorkflows(t *testing.T) {
+	type in struct {
+		Name string `json:"name"`
+	}
+	greet := workflow.Define("greet", func(wctx workflow.Context, i in) (string, error) {
+		return workflow.Step(wctx, "greet", func(ctx context.Context, _ workflow.StepContext) (string, error) {
+			return "hello " + i.Name, nil
+		}, nil)
+	}, nil)
+	state := filepath.Join(t.TempDir(), "state.db")
+	a, err := New(Options{Settings: &config.Settings{}, Logger: quiet(), StatePath: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.Register(greet); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Register(greet); err == nil || err.Error() != `workflow "greet" is already registered` {
+		t.Errorf("second Register: err = %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ex, err := a.Executor(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := executor.Execute(ctx, ex, greet, in{Name: "ada"}, nil)
+	if err != nil || out != "hello ada" {
+		t.Fatalf("Execute = %q, %v", out, err)
+	}
+	if err := a.Register(workflow.Define("late", func(workflow.Context, in) (string, error) { return "", nil }, nil)); err == nil {
+		t.Error("Register after the executor opened succeeded")
+	}
+	if err := a.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := os.Stat(state); err != nil {
+		t.Errorf("state database: %v", err)
+	}
+	if _, err := a.Executor(ctx); err == nil {
+		t.Error("Executor after Close succeeded")
+	}
 }
