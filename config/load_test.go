@@ -177,9 +177,9 @@ func TestNormalization(t *testing.T) {
 		"agents:",
 		"  definitions: [{name: a}]",
 		"workflows:",
-		"  w1: {type: evaluator_optimizer, agents: [a], max_refinements: 3}",
-		"  w2: {type: Intent_Classifier}",
-		"  w3: {type: parallel}",
+		"  w1: {type: evaluator_optimizer, agents: [a, a], max_refinements: 3}",
+		"  w2: {type: Intent_Classifier, agents: [a], intents: [{name: i}]}",
+		"  w3: {type: parallel, agents: [a]}",
 	), nil)
 	if s.Engine() != EngineTemporal || s.ExecutionEngine != EngineTemporal {
 		t.Errorf("engine %q / %q", s.ExecutionEngine, s.Engine())
@@ -191,9 +191,9 @@ func TestNormalization(t *testing.T) {
 		t.Errorf("headers (-want +got):\n%s; default_headers %v", diff, s.OpenAI.DefaultHeaders)
 	}
 	want := map[string]WorkflowSpec{
-		"w1": {Type: WorkflowEvaluatorOptimizer, Agents: []string{"a"}, Options: map[string]any{"max_refinements": uint64(3)}},
-		"w2": {Type: WorkflowIntent},
-		"w3": {Type: WorkflowParallel},
+		"w1": {Type: WorkflowEvaluatorOptimizer, Agents: []string{"a", "a"}, Options: map[string]any{"max_refinements": uint64(3)}},
+		"w2": {Type: WorkflowIntent, Agents: []string{"a"}, Options: map[string]any{"intents": []any{map[string]any{"name": "i"}}}},
+		"w3": {Type: WorkflowParallel, Agents: []string{"a"}},
 	}
 	if diff := cmp.Diff(want, s.Workflows); diff != "" {
 		t.Errorf("workflows (-want +got):\n%s", diff)

@@ -1,9 +1,12 @@
 package config
 
 import (
+	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -283,6 +286,58 @@ func (v *validator) agents() {
 	}
 }
 
+// Keys of workflows.<name>, by type, besides type, description and agents
+// (the WorkflowSpec fields). The values are documented in docs/patterns.md
+// ("Declaring workflows").
+var workflowKeys = map[string][]string{
+	WorkflowParallel:           {"error_policy", "fan_in", "max_concurrency"},
+	WorkflowRouter:             {"embedding_model", "instruction", "ranker", "routing_agent", "servers"},
+	WorkflowIntent:             {"classifier", "embedding_model", "instruction", "intents", "top_k"},
+	WorkflowEvaluatorOptimizer: {"criteria", "evaluator", "max_refinements", "min_rating", "optimizer", "require_threshold"},
+	WorkflowOrchestrator:       {"error_policy", "max_concurrency", "max_iterations", "max_steps", "plan_type", "planner", "synthesizer"},
+}
+
+var (
+	workflowRatings = []string{"poor", "fair", "good", "excellent"}
+	workflowRankers = []string{"llm", "embedding"}
+)
+
+// ValidateWorkflows checks s.Workflows (and the agent and server names they
+// use) with the rules Load applies, for settings built in code. The errors
+// are a *ValidationError whose FieldErrors have no line.
+func ValidateWorkflows(s *Settings) error {
+	if s == nil {
+		return nil
+	}
+	file := "settings"
+	if len(s.Files) > 0 {
+		file = s.Files[0]
+	}
+	var errs errorList
+	v := &validator{s: s, pos: map[string]position{}, errs: &errs, file: file}
+	v.workflows()
+	if len(errs.errs) == 0 {
+		return nil
+	}
+	return newValidationError(errs.errs, nil)
+}
+
+// wfEdge is a member reference from one workflow to another.
+type wfEdge struct {
+	path string // the key that names the member, e.g. workflows.a.agents[0]
+	to   string
+}
+
+// wfCheck validates one workflow declaration.
+type wfCheck struct {
+	v      *validator
+	name   string
+	path   string
+	spec   WorkflowSpec
+	agents []string // declared agent names, sorted
+	edges  []wfEdge // members that are workflows
+}
+
 func (v *validator) workflows() {
 	var agents []string
 	if v.s.Agents != nil {
@@ -293,24 +348,534 @@ func (v *validator) workflows() {
 		}
 	}
 	sort.Strings(agents)
+	graph := map[string][]wfEdge{}
 	for _, name := range sortedKeys(v.s.Workflows) {
 		w := v.s.Workflows[name]
 		p := "workflows." + name
+		if contains(agents, name) {
+			v.errorf(p, "workflow %q has the name of a declared agent: members are found by name, so rename the workflow or the agent", name)
+		}
+		c := &wfCheck{v: v, name: name, path: p, spec: w, agents: agents}
 		switch {
 		case w.Type == "":
 			v.errorf(p, "workflow has no type %s", want(workflowTypes))
+			c.members("agents", w.Agents, false)
 		case !contains(workflowTypes, w.Type):
 			v.errorf(p+".type", "unknown workflow type %q %s", w.Type, want(workflowTypes))
+			c.members("agents", w.Agents, false)
+		case w.Type == WorkflowSwarm:
+			// Not declarable yet (workflow/declarative says so when built);
+			// only its agents are checked.
+			c.members("agents", w.Agents, true)
+		default:
+			c.unknownKeys()
+			switch w.Type {
+			case WorkflowParallel:
+				c.parallel()
+			case WorkflowRouter:
+				c.router()
+			case WorkflowIntent:
+				c.intent()
+			case WorkflowEvaluatorOptimizer:
+				c.evaluatorOptimizer()
+			case WorkflowOrchestrator:
+				c.orchestrator()
+			}
 		}
-		for i, a := range w.Agents {
-			if contains(agents, a) {
-				continue
+		graph[name] = c.edges
+	}
+	v.workflowCycles(graph)
+}
+
+func (c *wfCheck) errorf(key, format string, args ...any) {
+	p := c.path
+	if key != "" {
+		p += "." + key
+	}
+	c.v.errorf(p, format, args...)
+}
+
+func (c *wfCheck) has(key string) bool {
+	_, ok := c.spec.Options[key]
+	return ok
+}
+
+func (c *wfCheck) unknownKeys() {
+	known := append([]string{"agents", "description", "type"}, workflowKeys[c.spec.Type]...)
+	sort.Strings(known)
+	for _, k := range sortedKeys(c.spec.Options) {
+		switch {
+		case contains(known, k):
+		case k == "top_k" && c.spec.Type == WorkflowRouter:
+			c.errorf(k, "a declared router runs only its best category, so top_k does not apply: remove it")
+		default:
+			msg := unknownKeyMsg(k, known)
+			prefix := fmt.Sprintf("unknown key %q", k)
+			c.errorf(k, "%s for a %s workflow%s", prefix, c.spec.Type, strings.TrimPrefix(msg, prefix))
+		}
+	}
+}
+
+// member checks that ref, written at key, names a declared agent or (unless
+// agentsOnly) another workflow.
+func (c *wfCheck) member(key, ref string, agentsOnly bool) {
+	if contains(c.agents, ref) {
+		return
+	}
+	if _, ok := c.v.s.Workflows[ref]; ok && !agentsOnly {
+		c.edges = append(c.edges, wfEdge{path: c.path + "." + key, to: ref})
+		return
+	}
+	list := "no agents are defined in agents.definitions"
+	if len(c.agents) > 0 {
+		list = "known agents: " + strings.Join(c.agents, ", ")
+	}
+	if _, ok := c.v.s.Workflows[ref]; ok {
+		c.errorf(key, "workflow %q uses workflow %q where only agents can be used (%s)", c.name, ref, list)
+		return
+	}
+	var others []string
+	for _, w := range sortedKeys(c.v.s.Workflows) {
+		if w != c.name {
+			others = append(others, w)
+		}
+	}
+	if agentsOnly || len(others) == 0 {
+		c.errorf(key, "workflow %q uses unknown agent %q (%s)", c.name, ref, list)
+		return
+	}
+	c.errorf(key, "workflow %q uses unknown agent or workflow %q (%s; workflows: %s)", c.name, ref, list, strings.Join(others, ", "))
+}
+
+// members checks a list of member names (the agents field, or an option
+// holding a list).
+func (c *wfCheck) members(key string, refs []string, agentsOnly bool) {
+	for i, r := range refs {
+		c.member(indexPath(key, i), r, agentsOnly)
+	}
+}
+
+// optMember checks an option naming one member; it reports whether the
+// option is set.
+func (c *wfCheck) optMember(key string) bool {
+	s, ok := c.optString(key)
+	if ok {
+		c.member(key, s, false)
+	}
+	return ok
+}
+
+// optString returns an option holding a single value, as written.
+func (c *wfCheck) optString(key string) (string, bool) {
+	val, ok := c.spec.Options[key]
+	if !ok {
+		return "", false
+	}
+	switch x := val.(type) {
+	case string:
+		if strings.TrimSpace(x) == "" {
+			c.errorf(key, "is empty")
+			return "", false
+		}
+		return x, true
+	case nil:
+		c.errorf(key, "is empty")
+	case []any, map[string]any:
+		c.errorf(key, "want a single value, got %s", describeValue(val))
+	default:
+		return fmt.Sprint(x), true
+	}
+	return "", false
+}
+
+// optEnum returns an option whose value is one of values (any case), as
+// lower case.
+func (c *wfCheck) optEnum(key, what string, values []string) (string, bool) {
+	s, ok := c.optString(key)
+	if !ok {
+		return "", false
+	}
+	l := strings.ToLower(strings.TrimSpace(s))
+	if !contains(values, l) {
+		c.errorf(key, "unknown %s %q %s", what, s, want(values))
+		return "", false
+	}
+	return l, true
+}
+
+// optInt checks a whole-number option of at least min; hint says what to
+// write instead of a smaller value.
+func (c *wfCheck) optInt(key string, min int64, hint string) (int64, bool) {
+	val, ok := c.spec.Options[key]
+	if !ok {
+		return 0, false
+	}
+	var n int64
+	switch x := val.(type) {
+	case int: // settings built in code
+		n = int64(x)
+	case int64:
+		n = x
+	case uint64:
+		if x > math.MaxInt32 {
+			c.errorf(key, "%d is too large", x)
+			return 0, false
+		}
+		n = int64(x)
+	case float64:
+		if x != math.Trunc(x) || math.Abs(x) > math.MaxInt32 {
+			c.errorf(key, "want a whole number, got %s", describeValue(val))
+			return 0, false
+		}
+		n = int64(x)
+	case string: // from ${VAR} expansion
+		i, err := strconv.ParseInt(strings.TrimSpace(x), 10, 32)
+		if err != nil {
+			c.errorf(key, "want a whole number, got %s", describeValue(val))
+			return 0, false
+		}
+		n = i
+	default:
+		c.errorf(key, "want a whole number, got %s", describeValue(val))
+		return 0, false
+	}
+	if n < min {
+		c.errorf(key, "%d is less than %d%s", n, min, hint)
+		return 0, false
+	}
+	return n, true
+}
+
+func (c *wfCheck) optBool(key string) (bool, bool) {
+	val, ok := c.spec.Options[key]
+	if !ok {
+		return false, false
+	}
+	switch x := val.(type) {
+	case bool:
+		return x, true
+	case string:
+		switch strings.ToLower(strings.TrimSpace(x)) {
+		case "true", "yes", "on":
+			return true, true
+		case "false", "no", "off":
+			return false, true
+		}
+	}
+	c.errorf(key, "want true or false, got %s", describeValue(val))
+	return false, false
+}
+
+// optList returns an option holding a list of single values.
+func (c *wfCheck) optList(key string) ([]string, bool) {
+	val, ok := c.spec.Options[key]
+	if !ok {
+		return nil, false
+	}
+	items, isList := val.([]any)
+	if !isList {
+		c.errorf(key, "want a list, got %s", describeValue(val))
+		return nil, false
+	}
+	out := make([]string, 0, len(items))
+	for i, it := range items {
+		switch x := it.(type) {
+		case string:
+			out = append(out, x)
+		case nil, []any, map[string]any:
+			c.errorf(indexPath(key, i), "want a name, got %s", describeValue(it))
+		default:
+			out = append(out, fmt.Sprint(x))
+		}
+	}
+	return out, true
+}
+
+// describeValue names a decoded YAML value for error messages.
+func describeValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a mapping"
+	case string:
+		if r := []rune(x); len(r) > 60 {
+			x = string(r[:57]) + "..."
+		}
+		return fmt.Sprintf("the string %q", x)
+	case bool:
+		return fmt.Sprintf("the boolean %v", x)
+	}
+	return fmt.Sprintf("the number %v", v)
+}
+
+func (c *wfCheck) parallel() {
+	if len(c.spec.Agents) == 0 {
+		c.errorf("", "a parallel workflow needs agents: the agents or workflows to fan out to (e.g. agents: [proofreader, fact_checker])")
+	}
+	c.members("agents", c.spec.Agents, false)
+	c.optMember("fan_in")
+	c.optInt("max_concurrency", 0, "")
+	c.optEnum("error_policy", "error policy", []string{"fail_fast", "collect_errors"})
+}
+
+func (c *wfCheck) router() {
+	ranker, ok := c.optEnum("ranker", "ranker", workflowRankers)
+	if !ok {
+		ranker = "llm"
+		if c.has("ranker") {
+			ranker = "" // already reported; skip the dependent checks
+		}
+	}
+	c.members("agents", c.spec.Agents, false)
+	seen := map[string]bool{}
+	for i, a := range c.spec.Agents {
+		if seen[a] {
+			c.errorf(indexPath("agents", i), "%q is listed twice: each category appears once", a)
+		}
+		seen[a] = true
+	}
+	servers, _ := c.optList("servers")
+	known := sortedKeys(c.v.s.MCP.Servers)
+	for i, srv := range servers {
+		k := indexPath("servers", i)
+		switch {
+		case seen[srv]:
+			c.errorf(k, "%q is already a category (an agent or workflow, or a server listed before): category names must be unique", srv)
+		case !hasServer(c.v.s, srv):
+			list := "no servers are defined in mcp.servers"
+			if len(known) > 0 {
+				list = "known servers: " + strings.Join(known, ", ")
 			}
-			list := "no agents are defined in agents.definitions"
-			if len(agents) > 0 {
-				list = "known agents: " + strings.Join(agents, ", ")
+			c.errorf(k, "workflow %q uses unknown server %q (%s)", c.name, srv, list)
+		}
+		seen[srv] = true
+	}
+	if len(c.spec.Agents) == 0 && len(servers) == 0 {
+		c.errorf("", "a router needs categories: list agents or workflows under agents, or MCP servers under servers")
+	}
+	switch ranker {
+	case "llm":
+		if !c.optMember("routing_agent") && !c.has("routing_agent") {
+			c.errorf("routing_agent", "required when ranker is llm: name the agent that chooses the category (or set ranker: embedding)")
+		}
+		if c.has("embedding_model") {
+			c.errorf("embedding_model", "only used with ranker: embedding (remove it, or set ranker: embedding)")
+		}
+	case "embedding":
+		if c.has("routing_agent") {
+			c.errorf("routing_agent", "not used with ranker: embedding (remove it, or set ranker: llm)")
+		}
+		c.optString("embedding_model")
+	}
+	c.optString("instruction")
+}
+
+func hasServer(s *Settings, name string) bool {
+	_, ok := s.MCP.Servers[name]
+	return ok
+}
+
+func (c *wfCheck) intent() {
+	classifier, ok := c.optEnum("classifier", "classifier", workflowRankers)
+	if !ok {
+		classifier = "llm"
+		if c.has("classifier") {
+			classifier = ""
+		}
+	}
+	switch classifier {
+	case "llm":
+		if len(c.spec.Agents) == 0 {
+			c.errorf("", "an intent classifier with classifier: llm needs agents: [NAME], the agent that classifies (or set classifier: embedding)")
+		} else if len(c.spec.Agents) != 1 {
+			c.errorf("agents", "an intent classifier with classifier: llm needs exactly one agent, the one that classifies (e.g. agents: [triager]); got %d", len(c.spec.Agents))
+		}
+		if c.has("embedding_model") {
+			c.errorf("embedding_model", "only used with classifier: embedding (remove it, or set classifier: embedding)")
+		}
+	case "embedding":
+		if len(c.spec.Agents) > 0 {
+			c.errorf("agents", "not used with classifier: embedding (remove it, or set classifier: llm)")
+		}
+		c.optString("embedding_model")
+	}
+	c.members("agents", c.spec.Agents, false)
+	c.optInt("top_k", 1, "")
+	c.optString("instruction")
+	val, ok := c.spec.Options["intents"]
+	if !ok {
+		c.errorf("", "an intent classifier needs intents: a list of {name, description, examples}")
+		return
+	}
+	items, isList := val.([]any)
+	if !isList {
+		c.errorf("intents", "want a list of intents ({name, description, examples}), got %s", describeValue(val))
+		return
+	}
+	if len(items) == 0 {
+		c.errorf("intents", "the list is empty: add at least one intent ({name, description, examples})")
+		return
+	}
+	seen := map[string]bool{}
+	for i, it := range items {
+		k := indexPath("intents", i)
+		m, isMap := it.(map[string]any)
+		if !isMap {
+			c.errorf(k, "want an intent ({name, description, examples}), got %s", describeValue(it))
+			continue
+		}
+		for _, key := range sortedKeys(m) {
+			switch key {
+			case "name", "description":
+				if _, ok := m[key].(string); !ok && m[key] != nil {
+					c.errorf(k+"."+key, "want a string, got %s", describeValue(m[key]))
+				}
+			case "examples":
+				ex, ok := m[key].([]any)
+				if !ok {
+					c.errorf(k+"."+key, "want a list of example requests, got %s", describeValue(m[key]))
+					continue
+				}
+				for j, e := range ex {
+					if _, ok := e.(string); !ok {
+						c.errorf(indexPath(k+"."+key, j), "want a string, got %s", describeValue(e))
+					}
+				}
+			case "metadata":
+				md, ok := m[key].(map[string]any)
+				if !ok {
+					c.errorf(k+"."+key, "want a mapping, got %s", describeValue(m[key]))
+					continue
+				}
+				for _, mk := range sortedKeys(md) {
+					switch md[mk].(type) {
+					case nil, []any, map[string]any:
+						c.errorf(k+"."+key+"."+mk, "want a single value, got %s", describeValue(md[mk]))
+					}
+				}
+			default:
+				c.errorf(k+"."+key, "%s", unknownKeyMsg(key, []string{"description", "examples", "metadata", "name"}))
 			}
-			v.errorf(indexPath(p+".agents", i), "workflow %q uses unknown agent %q (%s)", name, a, list)
+		}
+		name, _ := m["name"].(string)
+		switch {
+		case strings.TrimSpace(name) == "":
+			if _, isStr := m["name"].(string); isStr || m["name"] == nil {
+				c.errorf(k, "intent has no name (set name)")
+			}
+		case seen[name]:
+			c.errorf(k+".name", "intent %q is listed twice: names must be unique", name)
+		}
+		seen[name] = true
+	}
+}
+
+func (c *wfCheck) evaluatorOptimizer() {
+	opt, eval := c.has("optimizer"), c.has("evaluator")
+	switch {
+	case len(c.spec.Agents) > 0 && (opt || eval):
+		c.errorf("agents", "set either optimizer and evaluator, or agents: [optimizer, evaluator], not both")
+	case len(c.spec.Agents) > 0 && len(c.spec.Agents) != 2:
+		c.errorf("agents", "want two agents, the optimizer then the evaluator (e.g. agents: [writer, critic]); got %d", len(c.spec.Agents))
+	case len(c.spec.Agents) == 0 && !opt && !eval:
+		c.errorf("", "an evaluator-optimizer needs an optimizer and an evaluator: set optimizer: and evaluator:, or agents: [optimizer, evaluator]")
+	case len(c.spec.Agents) == 0 && !opt:
+		c.errorf("", "an evaluator-optimizer needs an optimizer: set optimizer: (the agent or workflow that writes)")
+	case len(c.spec.Agents) == 0 && !eval:
+		c.errorf("", "an evaluator-optimizer needs an evaluator: set evaluator: (the agent or workflow that rates)")
+	}
+	c.members("agents", c.spec.Agents, false)
+	c.optMember("optimizer")
+	c.optMember("evaluator")
+	c.optEnum("min_rating", "rating", workflowRatings)
+	c.optInt("max_refinements", 1, " (omit it for the default, 3; use a plain agent for a single attempt)")
+	c.optString("criteria")
+	if req, _ := c.optBool("require_threshold"); req && !c.has("min_rating") {
+		c.errorf("require_threshold", "is true but no min_rating says which rating to require: add min_rating (poor, fair, good or excellent)")
+	}
+}
+
+func (c *wfCheck) orchestrator() {
+	if !c.optMember("planner") && !c.has("planner") {
+		c.errorf("", "an orchestrator needs a planner: the agent or workflow that plans the steps (planner: NAME)")
+	}
+	if len(c.spec.Agents) == 0 {
+		c.errorf("", "an orchestrator needs agents: the workers the planner assigns tasks to (e.g. agents: [researcher, writer])")
+	}
+	c.members("agents", c.spec.Agents, false)
+	seen := map[string]bool{}
+	for i, a := range c.spec.Agents {
+		if seen[a] {
+			c.errorf(indexPath("agents", i), "%q is listed twice: each worker appears once", a)
+		}
+		seen[a] = true
+	}
+	c.optMember("synthesizer")
+	mode, _ := c.optEnum("plan_type", "plan type", []string{"full", "iterative"})
+	c.optInt("max_steps", 1, " (omit it for the default, 10)")
+	if _, ok := c.optInt("max_iterations", 1, ""); ok && mode != "iterative" {
+		c.errorf("max_iterations", "only used with plan_type: iterative (a full plan is made in one round)")
+	}
+	c.optInt("max_concurrency", 0, "")
+	c.optEnum("error_policy", "error policy", []string{"fail_step", "report_errors"})
+}
+
+// workflowCycles reports each cycle of workflows containing each other
+// once, at the key of its first workflow (by name) that names the next.
+func (v *validator) workflowCycles(graph map[string][]wfEdge) {
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := map[string]int{}
+	var stack []wfEdge // stack[i].to is the i-th workflow on the path
+	reported := map[string]bool{}
+	var visit func(from wfEdge)
+	visit = func(from wfEdge) {
+		state[from.to] = active
+		stack = append(stack, from)
+		for _, e := range graph[from.to] {
+			switch state[e.to] {
+			case unseen:
+				visit(e)
+			case active:
+				// The cycle is the path from e.to's position, closed by e.
+				i := len(stack) - 1
+				for stack[i].to != e.to {
+					i--
+				}
+				cyc := append(append([]wfEdge(nil), stack[i+1:]...), e)
+				// Rotate so that the cycle starts at its smallest workflow
+				// name: the last edge arrives there, the first leaves it.
+				low := 0
+				for j := range cyc {
+					if cyc[j].to < cyc[low].to {
+						low = j
+					}
+				}
+				cyc = append(cyc[low+1:], cyc[:low+1]...)
+				names := []string{"workflows." + cyc[len(cyc)-1].to}
+				for _, ce := range cyc {
+					names = append(names, "workflows."+ce.to)
+				}
+				key := strings.Join(names, " -> ")
+				if reported[key] {
+					continue
+				}
+				reported[key] = true
+				v.errorf(cyc[0].path, "workflows contain each other: %s (a workflow cannot be its own member, directly or through others)", key)
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[from.to] = done
+	}
+	for _, name := range sortedKeys(graph) {
+		if state[name] == unseen {
+			visit(wfEdge{to: name})
 		}
 	}
 }
