@@ -2,6 +2,9 @@ package appserver
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,7 +77,7 @@ type GenerateStructuredArgs struct {
 // messages of the turn (assistant messages with their tool calls, and the
 // tool results), the last one being the answer.
 type GenerateResult struct {
-	Answer   string            `json:"answer" jsonschema:"the text of the final answer"`
+	Answer   string           `json:"answer" jsonschema:"the text of the final answer"`
 	Messages []map[string]any `json:"messages" jsonschema:"every message of the turn, oldest first: {role, parts}"`
 }
 
@@ -245,9 +248,12 @@ func (s *Server) generateStr(ag *agent.Agent) mcp.ToolHandler {
 		if strings.TrimSpace(in.Message) == "" {
 			return toolError(errors.New(`"message" is empty: give the agent something to do`)), nil
 		}
-		answer, _, err := s.runAgent(ctx, ag, in.Message, in.RequestParams.llm())
+		answer, _, ask, err := s.runAgent(ctx, req, ag, in.Message, in.RequestParams.llm())
 		if err != nil {
 			return agentError(ctx, ag, err)
+		}
+		if ask != nil {
+			return ask, nil
 		}
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: answer}}}, nil
 	}
@@ -262,9 +268,12 @@ func (s *Server) generate(ag *agent.Agent) mcp.ToolHandler {
 		if strings.TrimSpace(in.Message) == "" {
 			return toolError(errors.New(`"message" is empty: give the agent something to do`)), nil
 		}
-		answer, msgs, err := s.runAgent(ctx, ag, in.Message, in.RequestParams.llm())
+		answer, msgs, ask, err := s.runAgent(ctx, req, ag, in.Message, in.RequestParams.llm())
 		if err != nil {
 			return agentError(ctx, ag, err)
+		}
+		if ask != nil {
+			return ask, nil
 		}
 		out := GenerateResult{Answer: answer, Messages: []map[string]any{}}
 		for _, m := range msgs {
@@ -301,9 +310,12 @@ func (s *Server) generateStructured(ag *agent.Agent) mcp.ToolHandler {
 		}
 		params := in.RequestParams.llm()
 		params.ResponseSchema = &llm.ResponseSchema{Name: "response", Schema: in.ResponseSchema}
-		answer, _, err := s.runAgent(ctx, ag, in.Message, params)
+		answer, _, ask, err := s.runAgent(ctx, req, ag, in.Message, params)
 		if err != nil {
 			return agentError(ctx, ag, err)
+		}
+		if ask != nil {
+			return ask, nil
 		}
 		var v any
 		if err := json.Unmarshal([]byte(extractJSON(answer)), &v); err != nil {
@@ -317,14 +329,116 @@ func (s *Server) generateStructured(ag *agent.Agent) mcp.ToolHandler {
 	}
 }
 
+// maxHumanRounds bounds the questions one agent call may ask a 2026-07-28
+// client through input requests.
+const maxHumanRounds = 8
+
 // runAgent runs one turn of ag on message, reporting the turn's progress to
 // the client, and returns the answer and the turn's messages.
-func (s *Server) runAgent(ctx context.Context, ag *agent.Agent, message string, params *llm.RequestParams) (string, []llm.Message, error) {
+//
+// For a client of the 2026-07-28 protocol, which the server cannot send
+// requests to while serving its call, an agent's question to a human
+// abandons the turn and is returned as ask: a result carrying the question
+// as an elicitation input request and, as its request state, the exchanges
+// so far (signed). The client retries the call with the answer, and the turn
+// runs again on the task, the question and the answer (as agent workflows
+// do; see agentworkflow.go).
+func (s *Server) runAgent(ctx context.Context, req *mcp.CallToolRequest, ag *agent.Agent, message string, params *llm.RequestParams) (answer string, msgs []llm.Message, ask *mcp.CallToolResult, err error) {
+	var exchanges []HumanExchange
+	if st := req.Params.RequestState; st != "" {
+		var pending humanState
+		if err := s.openState(st, &pending); err != nil || pending.Agent != ag.Name() {
+			return "", nil, nil, errors.New("invalid requestState: send back the one the server returned")
+		}
+		exchanges = pending.Exchanges
+		resp, ok := req.Params.InputResponses[pending.ID]
+		if !ok {
+			return "", nil, s.askHuman(ag, pending), nil
+		}
+		er, ok := resp.(*mcp.ElicitResult)
+		if !ok {
+			return "", nil, nil, fmt.Errorf("inputResponses[%q] is not an elicitation result", pending.ID)
+		}
+		exchanges = append(exchanges, HumanExchange{Question: pending.Question, Answer: elicitedAnswer(er)})
+	}
 	l, err := s.opts.NewLLM(ag)
 	if err != nil {
-		return "", nil, fmt.Errorf("build the LLM of agent %q: %w", ag.Name(), err)
+		return "", nil, nil, fmt.Errorf("build the LLM of agent %q: %w", ag.Name(), err)
 	}
-	return streamTurn(ctx, l, ag.Name(), llm.Prompt(message), params)
+	c := callFrom(ctx)
+	if c == nil || !c.mrtr || !canElicit(c.caps) {
+		answer, msgs, err := streamTurn(ctx, l, ag.Name(), conversation(message, exchanges), params)
+		return answer, msgs, nil, err
+	}
+	tctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	t := &turn{cancel: cancel}
+	answer, msgs, err = streamTurn(context.WithValue(tctx, turnKey{}, t), l, ag.Name(), conversation(message, exchanges), params)
+	if q := t.asked(); q != "" && ctx.Err() == nil {
+		if len(exchanges) >= maxHumanRounds {
+			return "", nil, nil, fmt.Errorf("%w (%d)", ErrTooManyQuestions, maxHumanRounds)
+		}
+		return "", nil, s.askHuman(ag, humanState{Agent: ag.Name(), Exchanges: exchanges, Question: q, ID: fmt.Sprintf("human-%d", len(exchanges)+1)}), nil
+	}
+	return answer, msgs, nil, err
+}
+
+// humanState is the request state of an agent call waiting for a human.
+type humanState struct {
+	Agent     string          `json:"agent"`
+	Exchanges []HumanExchange `json:"exchanges,omitempty"`
+	Question  string          `json:"question"`
+	ID        string          `json:"id"`
+}
+
+// askHuman is the input-required result asking st.Question.
+func (s *Server) askHuman(ag *agent.Agent, st humanState) *mcp.CallToolResult {
+	return &mcp.CallToolResult{
+		InputRequests: mcp.InputRequestMap{st.ID: &mcp.ElicitParams{Mode: "form", Message: st.Question, RequestedSchema: humanAnswerSchema}},
+		RequestState:  s.sealState(st),
+	}
+}
+
+// elicitedAnswer is the text an agent gets for an elicitation result.
+func elicitedAnswer(er *mcp.ElicitResult) string {
+	if er.Action != "accept" {
+		return fmt.Sprintf("(the user did not answer: %s)", er.Action)
+	}
+	switch a := er.Content["answer"].(type) {
+	case string:
+		return a
+	case nil:
+		return "(the user sent no answer)"
+	default:
+		return fmt.Sprint(a)
+	}
+}
+
+// sealState encodes v and signs it with the server's key.
+func (s *Server) sealState(v any) string {
+	b, _ := json.Marshal(v)
+	m := hmac.New(sha256.New, s.stateKey)
+	m.Write(b)
+	return base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// openState checks a state's signature and decodes it into v.
+func (s *Server) openState(state string, v any) error {
+	payload, sig, ok := strings.Cut(state, ".")
+	if !ok {
+		return errors.New("malformed state")
+	}
+	b, err1 := base64.RawURLEncoding.DecodeString(payload)
+	got, err2 := base64.RawURLEncoding.DecodeString(sig)
+	if err1 != nil || err2 != nil {
+		return errors.New("malformed state")
+	}
+	m := hmac.New(sha256.New, s.stateKey)
+	m.Write(b)
+	if !hmac.Equal(got, m.Sum(nil)) {
+		return errors.New("state signature mismatch")
+	}
+	return json.Unmarshal(b, v)
 }
 
 // streamTurn runs one turn with l, turning its events into progress

@@ -169,6 +169,13 @@ func turnFrom(ctx context.Context) *turn {
 	return t
 }
 
+// asked returns the question asked, if any.
+func (t *turn) asked() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.question
+}
+
 // ask records the first question and abandons the turn.
 func (t *turn) ask(req agent.HumanInputRequest) error {
 	t.mu.Lock()
@@ -194,10 +201,7 @@ func runTurn(ctx context.Context, ag *agent.Agent, newLLM func(*agent.Agent) (ll
 	tctx = context.WithValue(tctx, turnKey{}, t)
 	p := llm.MergeParams(params, &llm.RequestParams{UseHistory: llm.Bool(false)})
 	answer, _, err := streamTurn(tctx, l, ag.Name(), msgs, p)
-	t.mu.Lock()
-	q := t.question
-	t.mu.Unlock()
-	if q != "" && ctx.Err() == nil {
+	if q := t.asked(); q != "" && ctx.Err() == nil {
 		return turnOutcome{Question: q}, nil
 	}
 	if err != nil {

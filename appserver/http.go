@@ -96,7 +96,15 @@ func (s *Server) Handler(opts *HTTPOptions) http.Handler {
 			sopts.EventStore = mcp.NewMemoryEventStore(nil)
 		}
 	}
-	streamable := mcp.NewStreamableHTTPHandler(getServer, sopts)
+	var streamable http.Handler = mcp.NewStreamableHTTPHandler(getServer, sopts)
+	if !opts.Stateless {
+		// go-sdk serves the sessionless 2026-07-28 protocol on stateless
+		// handlers only: route its requests (they carry the version header)
+		// to one, so that one endpoint speaks both generations.
+		sl := *sopts
+		sl.Stateless, sl.EventStore = true, nil
+		streamable = byProtocol(streamable, mcp.NewStreamableHTTPHandler(getServer, &sl))
+	}
 	mux := http.NewServeMux()
 	mux.Handle(PathStreamable, streamable)
 	mux.Handle(PathStreamable+"/", streamable)
@@ -110,6 +118,21 @@ func (s *Server) Handler(opts *HTTPOptions) http.Handler {
 		h = auth.RequireBearerToken(opts.TokenVerifier, opts.TokenOptions)(h)
 	}
 	return checkHostOrigin(h, opts.AllowedHosts, opts.AllowedOrigins)
+}
+
+// sessionlessVersion is the first protocol version without sessions.
+const sessionlessVersion = "2026-07-28"
+
+// byProtocol sends requests of the sessionless protocol generation to
+// sessionless and the others to stateful.
+func byProtocol(stateful, sessionless http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header.Get("Mcp-Protocol-Version"); v >= sessionlessVersion && r.Header.Get("Mcp-Session-Id") == "" {
+			sessionless.ServeHTTP(w, r)
+			return
+		}
+		stateful.ServeHTTP(w, r)
+	})
 }
 
 // ListenAndServe serves Handler(opts) on addr (such as "127.0.0.1:8000";

@@ -13,6 +13,7 @@ package appserver
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -86,6 +87,8 @@ type Server struct {
 	up      *Upstream
 	agents  []*agent.Agent
 	started time.Time
+	// stateKey signs the request state of multi round-trip calls.
+	stateKey []byte
 
 	mu       sync.Mutex
 	closing  bool
@@ -110,6 +113,8 @@ func New(a *app.App, opts *Options) (*Server, error) {
 	}
 	s := &Server{app: a, inflight: map[*inflightReq]struct{}{}, idle: make(chan struct{}), started: time.Now()}
 	close(s.idle)
+	s.stateKey = make([]byte, 32)
+	_, _ = rand.Read(s.stateKey)
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -134,8 +139,16 @@ func New(a *app.App, opts *Options) (*Server, error) {
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: a.Name(), Version: s.opts.Version}, &mcp.ServerOptions{
 		Instructions: instructions,
 		Logger:       s.logger,
-		// Logging is on for older clients; tools are always advertised.
-		Capabilities: &mcp.ServerCapabilities{Logging: &mcp.LoggingCapabilities{}, Tools: &mcp.ToolCapabilities{ListChanged: true}},
+		// Logging is on for older clients. Tools, prompts and resources
+		// are always declared: the server answers their list methods (with
+		// empty lists when there is nothing), and 2026-07-28 clients expect
+		// what a server answers to be declared.
+		Capabilities: &mcp.ServerCapabilities{
+			Logging:   &mcp.LoggingCapabilities{},
+			Tools:     &mcp.ToolCapabilities{ListChanged: true},
+			Prompts:   &mcp.PromptCapabilities{ListChanged: true},
+			Resources: &mcp.ResourceCapabilities{ListChanged: true},
+		},
 	})
 	s.mcp.AddReceivingMiddleware(s.track)
 
@@ -188,7 +201,13 @@ func (s *Server) Upstream() *Upstream { return s.up }
 // progress token, for the time it runs.
 func (s *Server) wrap(h mcp.ToolHandler) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		c := &call{session: req.Session, token: req.Params.GetProgressToken(), tool: req.Params.Name}
+		c := &call{
+			session: req.Session,
+			token:   req.Params.GetProgressToken(),
+			tool:    req.Params.Name,
+			caps:    req.ClientCapabilities(),
+			mrtr:    req.ProtocolVersion() >= sessionlessVersion,
+		}
 		end := s.up.begin(c)
 		defer end()
 		return h(withCall(ctx, c), req)

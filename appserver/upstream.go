@@ -74,6 +74,11 @@ type call struct {
 	session *mcp.ServerSession
 	token   any // progress token, nil when the client asked for none
 	tool    string
+	caps    *mcp.ClientCapabilities
+	// mrtr: the client speaks 2026-07-28 or later, where the server cannot
+	// send requests while serving one; it asks for input by answering with
+	// input requests instead (multi round-trip requests).
+	mrtr bool
 
 	mu       sync.Mutex
 	progress float64
@@ -108,28 +113,17 @@ func (u *Upstream) begin(c *call) func() {
 }
 
 // latest returns the session of the most recent call in flight whose client
-// satisfies ok.
+// satisfies ok and can be sent requests.
 func (u *Upstream) latest(ok func(*mcp.ClientCapabilities) bool) *mcp.ServerSession {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for i := len(u.calls) - 1; i >= 0; i-- {
-		ss := u.calls[i].session
-		if ss != nil && ok(clientCaps(ss)) {
-			return ss
+		c := u.calls[i]
+		if c.session != nil && !c.mrtr && ok(c.caps) {
+			return c.session
 		}
 	}
 	return nil
-}
-
-func clientCaps(ss *mcp.ServerSession) *mcp.ClientCapabilities {
-	if ss == nil {
-		return nil
-	}
-	p := ss.InitializeParams()
-	if p == nil || p.Capabilities == nil {
-		return nil
-	}
-	return p.Capabilities
 }
 
 func canSample(c *mcp.ClientCapabilities) bool { return c != nil && c.Sampling != nil }
@@ -188,7 +182,9 @@ var humanAnswerSchema = map[string]any{
 //   - during a durable agent run (AgentWorkflows), the question pauses the
 //     run until workflows-resume delivers the answer;
 //   - during an agent tool call, the question is elicited from the client
-//     that made the call, when it declared the elicitation capability;
+//     that made the call, when it declared the elicitation capability (a
+//     2026-07-28 client gets it as an input request of the call's result,
+//     and the agent continues with the answer when the client retries);
 //   - otherwise fallback answers; with a nil fallback the question fails
 //     with an error wrapping ErrNoClient, which the LLM reads as the tool's
 //     result.
@@ -197,7 +193,7 @@ func (u *Upstream) HumanInput(fallback agent.HumanInputFunc) agent.HumanInputFun
 		if t := turnFrom(ctx); t != nil {
 			return "", t.ask(req)
 		}
-		if c := callFrom(ctx); c != nil && canElicit(clientCaps(c.session)) {
+		if c := callFrom(ctx); c != nil && !c.mrtr && canElicit(c.caps) {
 			msg := req.Prompt
 			if req.Description != "" {
 				msg += "\n\n" + req.Description

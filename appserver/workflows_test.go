@@ -1,0 +1,315 @@
+package appserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-agent-go/mcp-agent/agent"
+	"github.com/mcp-agent-go/mcp-agent/appserver"
+	"github.com/mcp-agent-go/mcp-agent/llm/replay"
+	"github.com/mcp-agent-go/mcp-agent/workflow"
+)
+
+type draftIn struct {
+	Title string `json:"title" jsonschema:"the post's title"`
+}
+
+type approval struct {
+	Approved bool `json:"approved"`
+}
+
+type draftOut struct {
+	Title    string `json:"title"`
+	Approved bool   `json:"approved"`
+}
+
+// approve is a human-input workflow: it pauses until resumed with an
+// approval.
+var approve = workflow.Define("approve", func(wctx workflow.Context, in draftIn) (draftOut, error) {
+	ok, err := workflow.RequestInput[approval](wctx, "Publish "+in.Title+"?", nil)
+	if err != nil {
+		return draftOut{}, err
+	}
+	return draftOut{Title: in.Title, Approved: ok.Approved}, nil
+}, &workflow.DefineOptions{Description: "Ask before publishing."})
+
+// waitForever waits on a signal nobody sends.
+var waitForever = workflow.Define("wait_forever", func(wctx workflow.Context, _ struct{}) (string, error) {
+	_, _, err := workflow.WaitSignal[string](wctx, "never", 0)
+	return "", err
+}, nil)
+
+func TestWorkflowToolsRunGetStatusResume(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	ex := executorFor(t, approve, waitForever)
+	_, cs := serve(t, f, &appserver.Options{Agents: []*agent.Agent{}, Executor: ex}, nil)
+
+	got := toolNames(t, cs)
+	slices.Sort(got)
+	want := []string{"workflows-approve-run", "workflows-cancel", "workflows-get_status", "workflows-list", "workflows-resume",
+		"workflows-run", "workflows-runs-list", "workflows-wait_forever-run"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("tools (-want +got):\n%s", diff)
+	}
+
+	var list appserver.WorkflowsList
+	decode(t, callOK(t, cs, appserver.ToolWorkflowsList, nil), &list)
+	info := list.Workflows["approve"]
+	if info.Description != "Ask before publishing." || info.RunParameters == nil || info.RunParameters.Properties["title"] == nil {
+		t.Errorf("workflows-list approve = %+v, want its description and input schema", info)
+	}
+
+	var started appserver.RunStarted
+	res := callOK(t, cs, appserver.ToolWorkflowsRun, map[string]any{"workflow_name": "approve", "run_parameters": map[string]any{"title": "Otters"}})
+	decode(t, res, &started)
+	if started.WorkflowID != "approve" || started.RunID == "" || started.ExecutionID != started.RunID {
+		t.Fatalf("workflows-run = %+v", started)
+	}
+	if link, ok := res.Content[len(res.Content)-1].(*mcp.ResourceLink); !ok || link.URI != appserver.RunURI(started.RunID) {
+		t.Errorf("workflows-run content = %v, want a link to the run's resource last", res.Content)
+	}
+
+	st := waitStatus(t, cs, started.RunID, "paused")
+	if st.Waiting == nil || st.Waiting.Prompt != "Publish Otters?" || st.Waiting.Signal != "resume" {
+		t.Fatalf("paused run waits for %+v, want the prompt on the resume signal", st.Waiting)
+	}
+	// A payload that does not match the schema is refused and changes nothing.
+	bad := call(t, cs, appserver.ToolWorkflowsResume, map[string]any{"run_id": started.RunID, "payload": map[string]any{"approved": "yes"}})
+	if !bad.IsError || !strings.Contains(text(bad), "approved") {
+		t.Errorf("bad payload: %q (error %v), want an error naming the field", text(bad), bad.IsError)
+	}
+	// The Python project's clients send the payload as a string of JSON.
+	var resumed appserver.Resumed
+	decode(t, callOK(t, cs, appserver.ToolWorkflowsResume, map[string]any{"run_id": started.RunID, "payload": `{"approved": true}`}), &resumed)
+	if !resumed.Resumed || resumed.SignalName != "resume" {
+		t.Errorf("workflows-resume = %+v", resumed)
+	}
+	st = waitStatus(t, cs, started.RunID, "completed")
+	var out draftOut
+	if err := json.Unmarshal(st.Result, &out); err != nil || !out.Approved || out.Title != "Otters" {
+		t.Errorf("result = %s (%v), want approved Otters", st.Result, err)
+	}
+
+	// The latest run of a workflow, by workflow_id alone.
+	var latest appserver.RunStatus
+	decode(t, callOK(t, cs, appserver.ToolWorkflowsGetStatus, map[string]any{"workflow_id": "approve"}), &latest)
+	if latest.RunID != started.RunID {
+		t.Errorf("latest run of approve = %s, want %s", latest.RunID, started.RunID)
+	}
+}
+
+func TestWorkflowRunToolAndCancelAndRunsList(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	ex := executorFor(t, approve, waitForever)
+	_, cs := serve(t, f, &appserver.Options{Agents: []*agent.Agent{}, Executor: ex}, nil)
+
+	var a, b appserver.RunStarted
+	decode(t, callOK(t, cs, "workflows-approve-run", map[string]any{"run_parameters": map[string]any{"title": "A"}}), &a)
+	decode(t, callOK(t, cs, "workflows-wait_forever-run", map[string]any{"run_parameters": map[string]any{}}), &b)
+	waitStatus(t, cs, b.RunID, "paused")
+	var c appserver.Cancelled
+	decode(t, callOK(t, cs, appserver.ToolWorkflowsCancel, map[string]any{"run_id": b.RunID}), &c)
+	if !c.Cancelled {
+		t.Errorf("workflows-cancel = %+v", c)
+	}
+	waitStatus(t, cs, b.RunID, "cancelled")
+
+	var runs appserver.RunsList
+	decode(t, callOK(t, cs, appserver.ToolWorkflowsRunsList, nil), &runs)
+	var ids []string
+	for _, r := range runs.Runs {
+		ids = append(ids, r.RunID)
+	}
+	if diff := cmp.Diff([]string{b.RunID, a.RunID}, ids); diff != "" {
+		t.Errorf("runs, newest first (-want +got):\n%s", diff)
+	}
+	decode(t, callOK(t, cs, appserver.ToolWorkflowsRunsList, map[string]any{"status": []string{"cancelled"}}), &runs)
+	if len(runs.Runs) != 1 || runs.Runs[0].RunID != b.RunID {
+		t.Errorf("cancelled runs = %+v, want only %s", runs.Runs, b.RunID)
+	}
+}
+
+func TestWorkflowToolErrors(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	ex := executorFor(t, approve)
+	_, cs := serve(t, f, &appserver.Options{Agents: []*agent.Agent{}, Executor: ex}, nil)
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+		want string
+	}{
+		{appserver.ToolWorkflowsRun, map[string]any{"workflow_name": "nope"}, `unknown workflow "nope" (workflows: approve)`},
+		{appserver.ToolWorkflowsRun, map[string]any{}, `"workflow_name" is required`},
+		{appserver.ToolWorkflowsRun, map[string]any{"workflow_name": "approve", "run_parameters": map[string]any{"title": 3}}, "run_parameters: "},
+		{appserver.ToolWorkflowsGetStatus, map[string]any{}, `give "run_id"`},
+		{appserver.ToolWorkflowsGetStatus, map[string]any{"run_id": "run-nope"}, "run-nope"},
+		{appserver.ToolWorkflowsGetStatus, map[string]any{"workflow_id": "approve"}, `workflow "approve" has no runs`},
+		{appserver.ToolWorkflowsResume, map[string]any{"run_id": "run-nope", "payload": "x"}, "run-nope"},
+		{appserver.ToolWorkflowsCancel, map[string]any{"run_id": "run-nope"}, "run-nope"},
+		{appserver.ToolWorkflowsRunsList, map[string]any{"status": []string{"done"}}, `unknown status "done"`},
+	} {
+		res := call(t, cs, c.tool, c.args)
+		if !res.IsError || !strings.Contains(text(res), c.want) {
+			t.Errorf("%s %v: %q (error %v), want an error containing %q", c.tool, c.args, text(res), res.IsError, c.want)
+		}
+	}
+}
+
+func TestRunResources(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	ex := executorFor(t, approve)
+	_, cs := serve(t, f, &appserver.Options{Agents: []*agent.Agent{}, Executor: ex}, nil)
+	var started appserver.RunStarted
+	decode(t, callOK(t, cs, "workflows-approve-run", map[string]any{"run_parameters": map[string]any{"title": "R"}}), &started)
+	waitStatus(t, cs, started.RunID, "paused")
+
+	var templates []string
+	for rt, err := range cs.ResourceTemplates(testContext(t), nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		templates = append(templates, rt.URITemplate)
+	}
+	if diff := cmp.Diff([]string{"mcp-agent://runs/{run_id}", "mcp-agent://runs/{run_id}/history"}, templates); diff != "" {
+		t.Errorf("resource templates (-want +got):\n%s", diff)
+	}
+
+	read := func(uri string) string {
+		res, err := cs.ReadResource(testContext(t), &mcp.ReadResourceParams{URI: uri})
+		if err != nil {
+			t.Fatalf("read %s: %v", uri, err)
+		}
+		return res.Contents[0].Text
+	}
+	var st appserver.RunStatus
+	if err := json.Unmarshal([]byte(read(appserver.RunURI(started.RunID))), &st); err != nil || st.Status != "paused" {
+		t.Errorf("run resource: %+v (%v), want the paused run", st, err)
+	}
+	var hist struct {
+		Events []struct {
+			Type string `json:"type"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(read(appserver.RunURI(started.RunID)+"/history")), &hist); err != nil || len(hist.Events) == 0 || hist.Events[0].Type != "run_scheduled" {
+		t.Errorf("history resource: %+v (%v), want events from run_scheduled", hist, err)
+	}
+	_, err := cs.ReadResource(testContext(t), &mcp.ReadResourceParams{URI: appserver.RunURI("run-nope")})
+	if err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("unknown run: %v, want resource not found", err)
+	}
+}
+
+func TestAgentWorkflowPausesForAHumanAndResumes(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	helper := f.agent(t, "helper")
+	p := turns(
+		replay.Turn{Match: "plan", ToolCalls: toolCall(agent.HumanInputToolName, map[string]any{"prompt": "Which day?"})},
+		replay.Turn{Match: "friday", Text: "Release on Friday."},
+	)
+	ex := executorFor(t, appserver.AgentWorkflow(helper, llmOn(p), nil))
+	_, cs := serve(t, f, &appserver.Options{Agents: []*agent.Agent{}, Executor: ex}, nil)
+	var started appserver.RunStarted
+	decode(t, callOK(t, cs, "workflows-helper-run", map[string]any{"run_parameters": map[string]any{"message": "plan the release"}}), &started)
+	st := waitStatus(t, cs, started.RunID, "paused")
+	if st.Waiting == nil || st.Waiting.Prompt != "Which day?" {
+		t.Fatalf("waiting = %+v, want the agent's question", st.Waiting)
+	}
+	callOK(t, cs, appserver.ToolWorkflowsResume, map[string]any{"run_id": started.RunID, "payload": "Friday"})
+	st = waitStatus(t, cs, started.RunID, "completed")
+	var out appserver.AgentRunOutput
+	if err := json.Unmarshal(st.Result, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := appserver.AgentRunOutput{Answer: "Release on Friday.", Exchanges: []appserver.HumanExchange{{Question: "Which day?", Answer: "Friday"}}}
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("result (-want +got):\n%s", diff)
+	}
+}
+
+type countArgs struct {
+	Text string `json:"text" jsonschema:"the text"`
+}
+
+type counted struct {
+	Words int `json:"words"`
+}
+
+func TestAppToolsSyncAndAsync(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	ex := executorFor(t, approve)
+	var mu sync.Mutex
+	var progressed []float64
+	count := appserver.NewTool("count", "Count words.", func(ctx context.Context, in countArgs) (counted, error) {
+		if in.Text == "" {
+			return counted{}, errors.New("nothing to count")
+		}
+		appserver.Progress(ctx, 1, 2, "counting")
+		appserver.Progress(ctx, 1, 2, "not increasing: dropped")
+		appserver.Progress(ctx, 2, 2, "counted")
+		return counted{Words: len(strings.Fields(in.Text))}, nil
+	})
+	shout := appserver.NewTool("shout", "Upper-case a text.", func(_ context.Context, in countArgs) (string, error) { return strings.ToUpper(in.Text), nil })
+	_, cs := serve(t, f, &appserver.Options{
+		Agents:   []*agent.Agent{},
+		Executor: ex,
+		Tools:    []*appserver.Tool{count, shout, appserver.NewAsyncTool("approve_async", "", approve)},
+	}, &mcp.ClientOptions{ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
+		mu.Lock()
+		progressed = append(progressed, r.Params.Progress)
+		mu.Unlock()
+	}})
+
+	params := &mcp.CallToolParams{Name: "count", Arguments: map[string]any{"text": "one two three"}}
+	params.SetProgressToken(7)
+	res, err := cs.CallTool(testContext(t), params)
+	if err != nil || res.IsError {
+		t.Fatalf("count: %v %q", err, text(res))
+	}
+	var n counted
+	decode(t, res, &n)
+	if n.Words != 3 {
+		t.Errorf("count = %d, want 3", n.Words)
+	}
+	waitFor(t, "two progress notifications", func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(progressed) >= 2, fmt.Sprint(progressed)
+	})
+	mu.Lock()
+	if diff := cmp.Diff([]float64{1, 2}, progressed); diff != "" {
+		t.Errorf("progress (-want +got):\n%s", diff)
+	}
+	mu.Unlock()
+	for _, c := range []struct {
+		args any
+		want string
+	}{
+		{map[string]any{"text": ""}, "nothing to count"},
+		{map[string]any{}, "text"},
+		{map[string]any{"text": 3}, "text"},
+	} {
+		res := call(t, cs, "count", c.args)
+		if !res.IsError || !strings.Contains(text(res), c.want) {
+			t.Errorf("count %v: %q (error %v), want an error containing %q", c.args, text(res), res.IsError, c.want)
+		}
+	}
+	if res := callOK(t, cs, "shout", map[string]any{"text": "hi"}); text(res) != "HI" || res.StructuredContent != nil {
+		t.Errorf("shout = %q, structured %v; want plain text HI", text(res), res.StructuredContent)
+	}
+
+	var started appserver.RunStarted
+	decode(t, callOK(t, cs, "approve_async", map[string]any{"title": "Async"}), &started)
+	if started.WorkflowID != "approve" {
+		t.Errorf("async tool started %+v, want a run of approve", started)
+	}
+	waitStatus(t, cs, started.RunID, "paused")
+}
