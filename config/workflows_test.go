@@ -22,7 +22,9 @@ var workflowPrelude = []string{
 	"workflows:",
 }
 
-func workflowYAML(l ...string) string { return lines(append(append([]string(nil), workflowPrelude...), l...)...) }
+func workflowYAML(l ...string) string {
+	return lines(append(append([]string(nil), workflowPrelude...), l...)...)
+}
 
 func TestWorkflowDeclarations(t *testing.T) {
 	s := mustLoadBytes(t, workflowYAML(

@@ -1,0 +1,38 @@
+// Package declarative builds the workflows an app declares in
+// mcp_agent.config.yaml under workflows: (parallel, router, intent,
+// evaluator-optimizer, orchestrator) into llm.AugmentedLLM values, so an app
+// with no Go code runs them (mcp-agent run --workflow NAME "message").
+//
+// Quick start:
+//
+//	settings, err := config.Load(config.LoadOptions{})
+//	if err != nil {
+//		log.Fatal(err) // e.g. mcp_agent.config.yaml:31: workflows.review.min_rating: unknown rating "grate" (want poor, fair, good, excellent)
+//	}
+//	a, err := app.New(app.Options{Settings: settings})
+//	...
+//	w, err := declarative.Build(ctx, settings, "review",
+//		func(ctx context.Context, spec config.AgentSpec) (llm.AugmentedLLM, error) {
+//			ag, err := a.Agent(spec.Name)
+//			if err != nil {
+//				return nil, err
+//			}
+//			return llm.New(ag, provider, &llm.Options{Params: &llm.RequestParams{Model: spec.Model}}), nil
+//		},
+//		&declarative.Options{Servers: a.Servers()})
+//	answer, err := llm.GenerateString(ctx, w, llm.Prompt("Review this story: ..."), nil)
+//
+// The caller makes each agent's LLM (AgentFunc), so it chooses the provider
+// and model of every agent (honouring AgentSpec.Provider and Model, or
+// replaying scripts in tests). A workflow's members are declared agents or
+// other declared workflows, so declarations compose: a parallel of
+// evaluator-optimizers, a router whose route is a parallel. Each agent and
+// each workflow is built once per Builder and shared.
+//
+// Declarations are checked when the configuration is loaded (config.Load
+// reports unknown members, missing or unknown keys, wrong value types and
+// cycles with the file, line and key); Build checks settings built in code
+// the same way (config.ValidateWorkflows). The keys of each type are listed
+// in docs/patterns.md, "Declaring workflows". Swarm workflows cannot be
+// declared yet (ErrNotDeclarable): build them in Go with workflow/swarm.
+package declarative

@@ -1,0 +1,66 @@
+package declarative_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/mcp-agent-go/mcp-agent/config"
+	"github.com/mcp-agent-go/mcp-agent/llm"
+	"github.com/mcp-agent-go/mcp-agent/llm/replay"
+	"github.com/mcp-agent-go/mcp-agent/workflow/declarative"
+)
+
+// A parallel workflow declared in YAML, run on scripted agents.
+func ExampleBuild() {
+	settings, err := config.LoadBytes("mcp_agent.config.yaml", []byte(`
+agents:
+  definitions:
+    - {name: optimist, instruction: Find the upside.}
+    - {name: skeptic, instruction: Find the risks.}
+    - {name: lead, instruction: Decide from the reviews.}
+workflows:
+  review:
+    type: parallel
+    agents: [optimist, skeptic]
+    fan_in: lead
+`), config.LoadOptions{NoEnvOverrides: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	answers := map[string]string{
+		"optimist": "Faster queries.",
+		"skeptic":  "A risky migration.",
+		"lead":     "Go ahead, with a rollback plan.",
+	}
+	agents := func(ctx context.Context, spec config.AgentSpec) (llm.AugmentedLLM, error) {
+		// A real app returns llm.New(appAgent, provider, ...) here.
+		model := replay.NewFromTurns(replay.Turn{Text: answers[spec.Name]})
+		return llm.New(nil, model, &llm.Options{Name: spec.Name}), nil
+	}
+	review, err := declarative.Build(context.Background(), settings, "review", agents, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	answer, err := llm.GenerateString(context.Background(), review, llm.Prompt("Move to Postgres?"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(review.Name()+":", answer)
+	// Output: review: Go ahead, with a rollback plan.
+}
+
+// A declaration error names the file, line and key.
+func ExampleBuild_error() {
+	_, err := config.LoadBytes("mcp_agent.config.yaml", []byte(`
+agents:
+  definitions: [{name: writer}, {name: critic}]
+workflows:
+  letter:
+    type: evaluator-optimizer
+    agents: [writer, critic]
+    min_rating: grate
+`), config.LoadOptions{NoEnvOverrides: true})
+	fmt.Println(err)
+	// Output: mcp_agent.config.yaml:8: workflows.letter.min_rating: unknown rating "grate" (want poor, fair, good, excellent)
+}
