@@ -337,3 +337,17 @@ func ValidatePayload(schema *jsonschema.Schema, payload json.RawMessage) error {
 	}
 	return validateJSON(res, normalizeInput(payload, schema))
 }
+
+// ValidateAgainst checks a JSON input for the workflow named name against an
+// input schema obtained elsewhere (an executor's record of another process's
+// workflows). The error wraps [ErrInvalidPayload] and names the field.
+func ValidateAgainst(name string, schema *jsonschema.Schema, input json.RawMessage) error {
+	res, err := schema.Resolve(nil)
+	if err != nil {
+		return fmt.Errorf("workflow %q: input schema: %w", name, err)
+	}
+	if err := validateJSON(res, normalizeInput(input, schema)); err != nil {
+		return &PayloadError{Subject: fmt.Sprintf("input for workflow %q", name), Err: err}
+	}
+	return nil
+}

@@ -40,10 +40,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/mcp-agent-go/mcp-agent/executor"
 	"github.com/mcp-agent-go/mcp-agent/workflow"
@@ -165,6 +168,10 @@ func Open(ctx context.Context, path string, reg *workflow.Registry, opts *Option
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	if !o.Passive {
+		if err := e.publishWorkflows(ctx); err != nil {
+			e.Close()
+			return nil, fmt.Errorf("local.Open: recording the registered workflows: %w", err)
+		}
 		if err := e.recover(ctx); err != nil {
 			e.Close()
 			return nil, fmt.Errorf("local.Open: recovering runs: %w", err)
@@ -261,15 +268,11 @@ func newRunID() string {
 // Start journals a new run and schedules it. It returns after the run and
 // its run_scheduled event are committed.
 func (e *Executor) Start(ctx context.Context, name string, input json.RawMessage, opts *executor.StartOptions) (string, error) {
-	wf, ok := e.reg.Lookup(name)
-	if !ok {
-		var names []string
-		for w := range e.reg.All() {
-			names = append(names, w.Name())
+	if wf, ok := e.reg.Lookup(name); ok {
+		if err := wf.ValidateInput(input); err != nil {
+			return "", err
 		}
-		return "", fmt.Errorf("workflow %q is not registered (registered: %s): %w", name, listOrNone(names), executor.ErrWorkflowNotFound)
-	}
-	if err := wf.ValidateInput(input); err != nil {
+	} else if err := e.validatePublished(ctx, name, input); err != nil {
 		return "", err
 	}
 	id := ""
@@ -834,4 +837,63 @@ func (e *Executor) forget(r *run) {
 	delete(e.seen, r.id)
 	e.mu.Unlock()
 	r.cancel()
+}
+
+// publishWorkflows records the registered workflows and their input schemas
+// for passive processes (see validatePublished).
+func (e *Executor) publishWorkflows(ctx context.Context) error {
+	now := time.Now().UnixNano()
+	for w := range e.reg.All() {
+		var schema []byte
+		if s := w.InputSchema(); s != nil {
+			b, err := json.Marshal(s)
+			if err != nil {
+				return fmt.Errorf("workflow %q: input schema: %w", w.Name(), err)
+			}
+			schema = b
+		}
+		if _, err := e.db.ExecContext(ctx, `INSERT INTO workflows (name, description, input_schema, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET description = excluded.description, input_schema = excluded.input_schema, updated_at = excluded.updated_at`,
+			w.Name(), w.Description(), schema, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validatePublished checks a start of a workflow this process does not hold
+// against what the active executor published: a passive process (the CLI)
+// may start runs of the app's workflows, which the active process executes.
+func (e *Executor) validatePublished(ctx context.Context, name string, input json.RawMessage) error {
+	var names []string
+	for w := range e.reg.All() {
+		names = append(names, w.Name())
+	}
+	var schema []byte
+	err := e.rdb.QueryRowContext(ctx, `SELECT input_schema FROM workflows WHERE name = ?`, name).Scan(&schema)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !e.opts.Passive) {
+		rows, qerr := e.rdb.QueryContext(ctx, `SELECT name FROM workflows ORDER BY name`)
+		if qerr == nil {
+			for rows.Next() {
+				var n string
+				if rows.Scan(&n) == nil && !slices.Contains(names, n) {
+					names = append(names, n)
+				}
+			}
+			rows.Close()
+		}
+		slices.Sort(names)
+		return fmt.Errorf("workflow %q is not registered (registered: %s): %w", name, listOrNone(names), executor.ErrWorkflowNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if len(schema) == 0 {
+		return nil
+	}
+	var s jsonschema.Schema
+	if err := json.Unmarshal(schema, &s); err != nil {
+		return fmt.Errorf("workflow %q: stored input schema: %w", name, err)
+	}
+	return workflow.ValidateAgainst(name, &s, input)
 }
