@@ -409,9 +409,13 @@ func (f *frontend) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 		case "server/discover":
 			return f.discover(ctx, next, method, req)
 		case "ping", "notifications/initialized", "notifications/cancelled",
-			"resources/subscribe", "resources/unsubscribe", "subscriptions/listen":
+			"resources/subscribe", "resources/unsubscribe":
 			// Handled by the SDK (subscriptions call our Subscribe handlers).
 			return next(ctx, method, req)
+		case "subscriptions/listen":
+			// 2026-07-28: the SDK keeps the stream and routes updates to
+			// it; the process is subscribed to the URIs while it lasts.
+			return f.listen(ctx, next, method, req)
 		case "logging/setLevel":
 			res, err := next(ctx, method, req)
 			if err != nil {
@@ -435,6 +439,32 @@ func (f *frontend) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		return f.forward(ctx, method, req)
 	}
+}
+
+// listen serves a subscriptions/listen stream, keeping the process
+// subscribed to its resource URIs while the stream lasts.
+func (f *frontend) listen(ctx context.Context, next mcp.MethodHandler, method string, req mcp.Request) (mcp.Result, error) {
+	p, _ := req.GetParams().(*mcp.SubscriptionsListenParams)
+	sl, err := f.getSlot()
+	if p == nil || p.Notifications == nil || err != nil {
+		return next(ctx, method, req)
+	}
+	var uris []string
+	for _, uri := range p.Notifications.ResourceSubscriptions {
+		if err := sl.subscribe(ctx, uri); err != nil {
+			f.s.g.logger.Warn("gateway: could not subscribe the server", "server", f.s.name, "uri", uri, "error", err)
+			continue
+		}
+		uris = append(uris, uri)
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		for _, uri := range uris {
+			_ = sl.unsubscribe(uctx, uri)
+		}
+	}()
+	return next(ctx, method, req)
 }
 
 // initialize lets the SDK negotiate the session, then answers with the
