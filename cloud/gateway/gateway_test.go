@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http/httptest"
@@ -504,11 +503,15 @@ func TestNotificationsRouting(t *testing.T) {
 			},
 		}
 	}
-	var ea, eb events
+	var ea, eb, ec events
 	a := connect(t, endpoint, legacy, newClient(&ea))
 	b := connect(t, endpoint, legacy, newClient(&eb))
-	// Only a subscribes and sets a log level.
+	c := connect(t, endpoint, modern, newClient(&ec)) // listens (subscriptions/listen)
+	// Only a and c subscribe, only a sets a log level.
 	if err := a.Subscribe(ctx, &mcp.SubscribeParams{URI: "test://r"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Subscribe(ctx, &mcp.SubscribeParams{URI: "test://r"}); err != nil {
 		t.Fatal(err)
 	}
 	//lint:ignore SA1019 testing the deprecated logging feature on purpose
@@ -530,6 +533,8 @@ func TestNotificationsRouting(t *testing.T) {
 		return [3]int{ev.logs, ev.updated, ev.listChang}
 	}
 	waitFor(t, 10*time.Second, func() bool { return get(&ea) == [3]int{1, 1, 1} })
+	// c (2026-07-28): the update and the list change on its listen stream.
+	waitFor(t, 10*time.Second, func() bool { return get(&ec) == [3]int{0, 1, 1} })
 	// b: no subscription, no log level: only the list change.
 	waitFor(t, 10*time.Second, func() bool { return get(&eb)[2] == 1 })
 	if got := get(&eb); got != [3]int{0, 0, 1} {
@@ -581,4 +586,70 @@ func TestEverythingStdio(t *testing.T) {
 	}
 }
 
-var _ = json.Marshal
+func TestLimitsAndStartFailures(t *testing.T) {
+	g, base := newTestGateway(t, &Options{MaxResponseBytes: 1000, StartTimeout: 500 * time.Millisecond})
+	g.Register("t", testBackend("test"), Shared)
+	g.Register("noisy", testBackend("noisy"), Shared)
+	g.Register("silent", testBackend("silent"), Shared)
+	ctx := testCtx(t)
+	cs := connect(t, base+"/servers/t/mcp", legacy, nil)
+
+	// A response over MaxResponseBytes fails its call only.
+	_, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "big", Arguments: map[string]any{"n": 5000}})
+	var werr *jsonrpc.Error
+	if !errors.As(err, &werr) || werr.Code != CodeTooLarge ||
+		werr.Message != `server "t" answered tools/call with a message of more than 1000 bytes, over the gateway's limit (Options.MaxResponseBytes)` {
+		t.Errorf("big response: err = %v, want CodeTooLarge", err)
+	}
+	if got, err := callText(ctx, cs, "big", map[string]any{"n": 10}); err != nil || got != strings.Repeat("x", 10) {
+		t.Errorf("after a big response: %q, %v", got, err)
+	}
+
+	// Non-JSON lines on stdout are ignored.
+	noisy := connect(t, base+"/servers/noisy/mcp", legacy, nil)
+	if got, err := callText(ctx, noisy, "echo", map[string]any{"message": "despite the banner"}); err != nil || got != "despite the banner" {
+		t.Errorf("noisy server: %q, %v", got, err)
+	}
+
+	// A server that never answers initialize.
+	r := do(t, "GET", base+"/v1/servers/silent/tools", "", nil)
+	if e := jsonError(t, r); r.status != 503 || e.Message != `server "silent" failed to start: no answer to initialize within 500ms` {
+		t.Errorf("silent server: %d %+v", r.status, e)
+	}
+	c := mcp.NewClient(&mcp.Implementation{Name: "c"}, nil)
+	_, err = c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: base + "/servers/silent/mcp", MaxRetries: -1}, &mcp.ClientSessionOptions{ProtocolVersion: legacy})
+	if err == nil || !strings.Contains(err.Error(), `server "silent" failed to start: no answer to initialize within 500ms`) {
+		t.Errorf("MCP client to a silent server: err = %v", err)
+	}
+}
+
+func TestRegisterPanics(t *testing.T) {
+	g := New(nil)
+	defer g.Close()
+	for _, tc := range []struct {
+		name string
+		b    Backend
+		want string
+	}{
+		{"", testBackend("test"), `gateway: Register: invalid server name ""`},
+		{"a/b", testBackend("test"), `gateway: Register: invalid server name "a/b"`},
+		{"x", &RemoteBackend{URL: "ftp://x"}, `gateway: Register: remote server "x": URL "ftp://x" is not an absolute http(s) URL`},
+		{"x", otherBackend{}, "gateway: Register: backend must be a StdioBackend or a *RemoteBackend"},
+	} {
+		func() {
+			defer func() {
+				if got := fmt.Sprint(recover()); got != tc.want {
+					t.Errorf("Register(%q) panic = %q, want %q", tc.name, got, tc.want)
+				}
+			}()
+			g.Register(tc.name, tc.b, Shared)
+		}()
+	}
+	if names := g.Names(); len(names) != 0 {
+		t.Errorf("names after failed registrations = %v", names)
+	}
+}
+
+type otherBackend struct{}
+
+func (otherBackend) String() string { return "other" }

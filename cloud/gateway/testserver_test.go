@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -43,6 +44,16 @@ func runTestServer(mode string) int {
 			fmt.Fprintln(os.Stderr, "test server:", err)
 			return 1
 		}
+		return 0
+	case "noisy":
+		// Writes a banner on stdout, which is wrong but common.
+		fmt.Println("Server starting... listening on stdio")
+		if err := newTestServer().Run(context.Background(), &mcp.StdioTransport{}); err != nil {
+			return 1
+		}
+		return 0
+	case "silent":
+		io.Copy(io.Discard, os.Stdin) // never answers
 		return 0
 	case "exit":
 		fmt.Fprintln(os.Stderr, "Error: TEST_API_KEY is not set")
