@@ -171,7 +171,7 @@ func Start(ctx context.Context, dataDir string, opts *Options) (*Platform, error
 	if dsn == "" {
 		dsn = store.SQLiteDSN(filepath.Join(abs, "state.db"))
 	}
-	db, err := store.Open(ctx, dsn, &store.Options{Logger: p.logger})
+	db, err := store.Open(ctx, dsn, &store.Options{Logger: quieter(p.logger, slog.LevelWarn)})
 	if err != nil {
 		return nil, fmt.Errorf("platform: open the store: %w", err)
 	}
@@ -199,7 +199,7 @@ func Start(ctx context.Context, dataDir string, opts *Options) (*Platform, error
 	if p.opts.Gateway != nil {
 		gwOpts = *p.opts.Gateway
 	}
-	gwOpts.Logger = p.logger
+	gwOpts.Logger = quieter(p.logger, slog.LevelWarn) // per-session chatter is not for the platform's log
 	gwOpts.AllowedHosts = p.opts.AllowedHosts
 	p.gw = gateway.New(&gwOpts)
 
@@ -347,3 +347,29 @@ func publicAddr(a net.Addr) string {
 }
 
 var _ runtime.Runtime = (*process.Driver)(nil)
+
+// quieter returns logger without the records below min (unless the logger
+// itself is at debug level).
+func quieter(logger *slog.Logger, min slog.Level) *slog.Logger {
+	if logger.Enabled(context.Background(), slog.LevelDebug) {
+		return logger
+	}
+	return slog.New(levelHandler{min: min, Handler: logger.Handler()})
+}
+
+type levelHandler struct {
+	min slog.Level
+	slog.Handler
+}
+
+func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelHandler{min: h.min, Handler: h.Handler.WithAttrs(a)}
+}
+
+func (h levelHandler) WithGroup(name string) slog.Handler {
+	return levelHandler{min: h.min, Handler: h.Handler.WithGroup(name)}
+}

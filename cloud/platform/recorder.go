@@ -195,7 +195,6 @@ func (r *recorder) write() {
 			}
 		}
 		touched[e.Deployment] = true
-		r.logger.Info("server "+string(e.Kind), "server", e.Deployment, "message", e.Message)
 	}
 	for full := range touched {
 		r.notify(full)

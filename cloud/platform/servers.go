@@ -310,6 +310,9 @@ func (p *Platform) Logs(ctx context.Context, org, name string, q api.LogQuery) (
 	if err != nil {
 		return nil, p.mapStoreError(name, err)
 	}
+	if q.After == 0 {
+		p.rec.flush() // what the runtime reported before this request is in the answer
+	}
 	lines, err := p.store.ListLogs(ctx, org, sd.ID, &store.LogQuery{After: q.After, Since: q.Since, Limit: q.Limit, Tail: q.After == 0})
 	if err != nil {
 		return nil, err
@@ -326,6 +329,9 @@ func (p *Platform) Events(ctx context.Context, org, name string, q api.EventQuer
 	sd, err := p.store.GetDeployment(ctx, org, store.KindServer, name)
 	if err != nil {
 		return nil, p.mapStoreError(name, err)
+	}
+	if q.After == 0 {
+		p.rec.flush()
 	}
 	evs, err := p.store.ListEvents(ctx, org, &store.EventQuery{DeploymentID: sd.ID, After: q.After, Limit: q.Limit, Tail: q.After == 0})
 	if err != nil {

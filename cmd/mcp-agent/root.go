@@ -26,6 +26,7 @@ mcp_agent.secrets.yaml next to it.`,
 	root.PersistentFlags().StringVarP(&g.configPath, "config", "c", "", "path to mcp_agent.config.yaml (default: search the working directory and its parents)")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON")
 	root.AddCommand(newVersionCmd(g), newConfigCmd(g), newServersCmd(g), newBuiltinCmd(), newRunCmd(g), newChatCmd(g))
+	root.AddCommand(newCloudCmd(g), newDeployCmd(g), newListCmd(g), newStatusCmd(g), newLogsCmd(g))
 	root.AddCommand(newWorkflowsCmd(g))
 	return root
 }

@@ -142,6 +142,7 @@ CallToolResult is printed. The exit code is 1 when the tool reports an error.`,
 			})
 		},
 	})
+	addCloudServerCmds(cmd, g) // start|stop|restart|delete|status act on the cloud platform
 	return cmd
 }
 
