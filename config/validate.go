@@ -291,7 +291,7 @@ func (v *validator) agents() {
 // ("Declaring workflows").
 var workflowKeys = map[string][]string{
 	WorkflowParallel:           {"error_policy", "fan_in", "max_concurrency"},
-	WorkflowRouter:             {"embedding_model", "instruction", "ranker", "routing_agent", "servers"},
+	WorkflowRouter:             {"embedding_model", "instruction", "ranker", "routing_agent", "servers", "top_k"},
 	WorkflowIntent:             {"classifier", "embedding_model", "instruction", "intents", "top_k"},
 	WorkflowEvaluatorOptimizer: {"criteria", "evaluator", "max_refinements", "min_rating", "optimizer", "require_threshold"},
 	WorkflowOrchestrator:       {"error_policy", "max_concurrency", "max_iterations", "max_steps", "plan_type", "planner", "synthesizer"},
@@ -406,8 +406,6 @@ func (c *wfCheck) unknownKeys() {
 	for _, k := range sortedKeys(c.spec.Options) {
 		switch {
 		case contains(known, k):
-		case k == "top_k" && c.spec.Type == WorkflowRouter:
-			c.errorf(k, "a declared router runs only its best category, so top_k does not apply: remove it")
 		default:
 			msg := unknownKeyMsg(k, known)
 			prefix := fmt.Sprintf("unknown key %q", k)
@@ -671,6 +669,9 @@ func (c *wfCheck) router() {
 		c.optString("embedding_model")
 	}
 	c.optString("instruction")
+	if k, ok := c.optInt("top_k", 1, ""); ok && k != 1 {
+		c.errorf("top_k", "a declared router runs only its best category: top_k must be 1 (or omitted)")
+	}
 }
 
 func hasServer(s *Settings, name string) bool {

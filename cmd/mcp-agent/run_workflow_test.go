@@ -166,3 +166,39 @@ func TestRunWorkflowErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestChatWorkflow: chat --workflow runs the workflow turn after turn.
+func TestChatWorkflow(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, `
+agents:
+  definitions: [{name: a}, {name: b}]
+workflows:
+  pair: {type: parallel, agents: [a, b], max_concurrency: 1}
+`)
+	scripts := filepath.Join(dir, "replay")
+	for name, text := range map[string]string{
+		"a.yaml": "turns: [{match: hello, text: A hi.}, {match: again, text: A again.}]",
+		"b.yaml": "turns: [{match: hello, text: B hi.}, {match: again, text: B again.}]",
+	} {
+		if err := os.MkdirAll(scripts, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(scripts, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := newRootCmd()
+	var out, errb strings.Builder
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	cmd.SetIn(strings.NewReader("hello\nagain\n/exit\n"))
+	cmd.SetArgs([]string{"chat", "--config", cfg, "--script", scripts, "--workflow", "pair"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatalf("chat: %v\n%s", err, errb.String())
+	}
+	want := "## a\n\nA hi.\n\n## b\n\nB hi.\n## a\n\nA again.\n\n## b\n\nB again.\n"
+	if got := out.String(); got != want {
+		t.Errorf("chat output = %q, want %q\nstderr:\n%s", got, want, errb.String())
+	}
+}
