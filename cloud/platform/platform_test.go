@@ -444,3 +444,47 @@ func TestLogsAndEventsFollow(t *testing.T) {
 		t.Fatal("the event stream did not end when the server was deleted")
 	}
 }
+
+func TestPerSessionAndRemoteServers(t *testing.T) {
+	e := startPlatform(t, t.TempDir())
+	docs := docsDir(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	// per-session: each MCP session gets its own process.
+	s := e.create(api.CreateServerRequest{Name: "solo", Type: "filesystem", AllowedPaths: []api.AllowedPath{{Path: docs}}, Mode: "per-session"})
+	if s.Spec.Mode != "per-session" {
+		t.Errorf("mode = %q", s.Spec.Mode)
+	}
+	e.waitStatus("solo", "running")
+	for i := 0; i < 2; i++ {
+		cs := e.connect("solo", e.key)
+		if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_directory", Arguments: map[string]any{"path": docs}}); err != nil {
+			t.Fatalf("session %d: %v", i, err)
+		}
+	}
+	if s = e.waitStatus("solo", "running"); s.Runtime.Sessions != 2 {
+		t.Errorf("per-session server has %d sessions, want 2", s.Runtime.Sessions)
+	}
+
+	// url: a networked server, reverse-proxied.
+	if _, err := os.Stat(filepath.Join(testenv.ToolsDir(), "node_modules")); err != nil {
+		t.Skip("npm tools not installed")
+	}
+	base := testenv.StartEverythingHTTP(t, "streamableHttp")
+	s = e.create(api.CreateServerRequest{Name: "remote", URL: base + "/mcp"})
+	if s.Status != "running" || s.Runtime != nil {
+		t.Errorf("url server: status %q, runtime %+v", s.Status, s.Runtime)
+	}
+	cs := e.connect("remote", e.key)
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "through the proxy"}})
+	if err != nil || !strings.Contains(textOf(t, res), "through the proxy") {
+		t.Fatalf("echo through the remote: %v %+v", err, res)
+	}
+	if st := e.do("POST", "/v1/servers/remote/stop", e.key, nil, &s); st != 200 || s.Status != "stopped" {
+		t.Fatalf("stop remote: %d %+v", st, s)
+	}
+	if st, _ := e.apiError("GET", "/v1/servers/remote/tools", e.key, nil); st != http.StatusServiceUnavailable {
+		t.Errorf("tools of a stopped remote: %d, want 503", st)
+	}
+}

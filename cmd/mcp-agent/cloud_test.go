@@ -144,7 +144,7 @@ func TestCloudCLIDeployFailures(t *testing.T) {
 			t.Errorf("failure output lacks %q:\nstderr: %s\nerr: %v", want, errOut, err)
 		}
 	}
-	if !strings.Contains(out, "starting failed") {
+	if !strings.Contains(out, "starting failed") && !strings.Contains(out, "initializing failed") {
 		t.Errorf("progress does not say which stage failed:\n%s", out)
 	}
 
