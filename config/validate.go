@@ -295,6 +295,7 @@ var workflowKeys = map[string][]string{
 	WorkflowIntent:             {"classifier", "embedding_model", "instruction", "intents", "top_k"},
 	WorkflowEvaluatorOptimizer: {"criteria", "evaluator", "max_refinements", "min_rating", "optimizer", "require_threshold"},
 	WorkflowOrchestrator:       {"error_policy", "max_concurrency", "max_iterations", "max_steps", "plan_type", "planner", "synthesizer"},
+	WorkflowSwarm:              {"handoffs", "max_handoffs", "start"},
 }
 
 var (
@@ -363,10 +364,6 @@ func (v *validator) workflows() {
 		case !contains(workflowTypes, w.Type):
 			v.errorf(p+".type", "unknown workflow type %q %s", w.Type, want(workflowTypes))
 			c.members("agents", w.Agents, false)
-		case w.Type == WorkflowSwarm:
-			// Not declarable yet (workflow/declarative says so when built);
-			// only its agents are checked.
-			c.members("agents", w.Agents, true)
 		default:
 			c.unknownKeys()
 			switch w.Type {
@@ -380,6 +377,8 @@ func (v *validator) workflows() {
 				c.evaluatorOptimizer()
 			case WorkflowOrchestrator:
 				c.orchestrator()
+			case WorkflowSwarm:
+				c.swarm()
 			}
 		}
 		graph[name] = c.edges
@@ -822,6 +821,62 @@ func (c *wfCheck) orchestrator() {
 	}
 	c.optInt("max_concurrency", 0, "")
 	c.optEnum("error_policy", "error policy", []string{"fail_step", "report_errors"})
+}
+
+func (c *wfCheck) swarm() {
+	if len(c.spec.Agents) == 0 {
+		c.errorf("", "a swarm needs agents: the agents that hand the conversation to each other (e.g. agents: [triage, billing])")
+	}
+	c.members("agents", c.spec.Agents, true)
+	seen := map[string]bool{}
+	for i, a := range c.spec.Agents {
+		if seen[a] {
+			c.errorf(indexPath("agents", i), "%q is listed twice: each agent appears once", a)
+		}
+		seen[a] = true
+	}
+	inSwarm := func(key, name string) bool {
+		if !seen[name] {
+			c.errorf(key, "%q is not one of the swarm's agents (%s)", name, strings.Join(c.spec.Agents, ", "))
+			return false
+		}
+		return true
+	}
+	if start, ok := c.optString("start"); ok {
+		inSwarm("start", start)
+	}
+	c.optInt("max_handoffs", 1, " (omit it for the default, 10)")
+	val, ok := c.spec.Options["handoffs"]
+	if !ok {
+		return
+	}
+	m, isMap := val.(map[string]any)
+	if !isMap {
+		c.errorf("handoffs", "want a mapping from each agent to the agents it can hand off to (e.g. triage: [billing]), got %s", describeValue(val))
+		return
+	}
+	for _, from := range sortedKeys(m) {
+		k := "handoffs." + from
+		if !inSwarm(k, from) {
+			continue
+		}
+		targets, isList := m[from].([]any)
+		if !isList {
+			c.errorf(k, "want a list of agents, got %s", describeValue(m[from]))
+			continue
+		}
+		for i, t := range targets {
+			to, isStr := t.(string)
+			switch {
+			case !isStr:
+				c.errorf(indexPath(k, i), "want an agent name, got %s", describeValue(t))
+			case to == from:
+				c.errorf(indexPath(k, i), "%q cannot hand off to itself", from)
+			default:
+				inSwarm(indexPath(k, i), to)
+			}
+		}
+	}
 }
 
 // workflowCycles reports each cycle of workflows containing each other

@@ -77,7 +77,9 @@ func TestWorkflowDeclarations(t *testing.T) {
 		"  team:",
 		"    type: swarm",
 		"    agents: [writer, critic]",
-		"    anything: kept", // swarm is not declarable yet: options are not checked
+		"    start: critic",
+		"    max_handoffs: 4",
+		"    handoffs: {critic: [writer], writer: []}",
 	), nil)
 	if got := s.Workflows["review"].Options["min_rating"]; got != "EXCELLENT" {
 		t.Errorf("min_rating = %v, want it kept as written", got)
@@ -229,6 +231,34 @@ func TestWorkflowDeclarationErrors(t *testing.T) {
 			name: "swarm members must be agents",
 			yaml: []string{"  team: {type: swarm, agents: [writer, helpers]}", "  helpers: {type: parallel, agents: [writer]}"},
 			want: []string{`mcp_agent.config.yaml:10: workflows.team.agents[1]: workflow "team" uses workflow "helpers" where only agents can be used (known agents: critic, dispatcher, writer)`},
+		},
+		{
+			name: "swarm keys",
+			yaml: []string{
+				"  a: {type: swarm}",
+				"  b: {type: swarm, agents: [writer, critic, writer], start: dispatcher, max_handoffs: 0}",
+				"  c:",
+				"    type: swarm",
+				"    agents: [writer, critic]",
+				"    handoffs:",
+				"      writer: [critic, writer, dispatcher, 3]",
+				"      editor: [writer]",
+				"      critic: writer",
+				"  d: {type: swarm, agents: [writer], handoffs: [writer], fan_in: x}",
+			},
+			want: []string{
+				`mcp_agent.config.yaml:10: workflows.a: a swarm needs agents: the agents that hand the conversation to each other (e.g. agents: [triage, billing])`,
+				`mcp_agent.config.yaml:11: workflows.b.agents[2]: "writer" is listed twice: each agent appears once`,
+				`mcp_agent.config.yaml:11: workflows.b.start: "dispatcher" is not one of the swarm's agents (writer, critic, writer)`,
+				`mcp_agent.config.yaml:11: workflows.b.max_handoffs: 0 is less than 1 (omit it for the default, 10)`,
+				`mcp_agent.config.yaml:15: workflows.c.handoffs.critic: want a list of agents, got the string "writer"`,
+				`mcp_agent.config.yaml:15: workflows.c.handoffs.editor: "editor" is not one of the swarm's agents (writer, critic)`,
+				`mcp_agent.config.yaml:15: workflows.c.handoffs.writer[1]: "writer" cannot hand off to itself`,
+				`mcp_agent.config.yaml:15: workflows.c.handoffs.writer[2]: "dispatcher" is not one of the swarm's agents (writer, critic)`,
+				`mcp_agent.config.yaml:15: workflows.c.handoffs.writer[3]: want an agent name, got the number 3`,
+				`mcp_agent.config.yaml:19: workflows.d.fan_in: unknown key "fan_in" for a swarm workflow (known keys: agents, description, handoffs, max_handoffs, start, type)`,
+				`mcp_agent.config.yaml:19: workflows.d.handoffs: want a mapping from each agent to the agents it can hand off to (e.g. triage: [billing]), got a list`,
+			},
 		},
 		{
 			name: "workflow named like an agent",

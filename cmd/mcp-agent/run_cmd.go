@@ -130,8 +130,9 @@ func newSession(cmd *cobra.Command, g *globalFlags, f *runFlags) (*session, erro
 // newWorkflowSession builds the declared workflow f.workflow. Each of its
 // agents gets the provider --provider names, else its own provider, else the
 // configured one; --model, else its own model. With the replay provider,
-// --script DIR plays DIR/AGENT.yaml for each agent (and DIR/SERVER.yaml for
-// a router's server category), --script FILE one script shared by all.
+// --script DIR plays DIR/AGENT.yaml for each agent (DIR/SERVER.yaml for a
+// router's server category, DIR/SWARM.yaml for a swarm's agents), --script
+// FILE one script shared by all.
 func newWorkflowSession(cmd *cobra.Command, settings *config.Settings, f *runFlags) (*session, error) {
 	if _, ok := settings.Workflows[f.workflow]; !ok {
 		// Fail with the list of declared workflows, before starting anything.
@@ -152,10 +153,11 @@ func newWorkflowSession(cmd *cobra.Command, settings *config.Settings, f *runFla
 		models.scriptDir = st.IsDir()
 	}
 	usage := llm.NewUsageTracker("run", llm.UsageRun)
+	human := terminalHumanInput(cmd.InOrStdin(), cmd.ErrOrStderr())
 	opts := app.Options{
 		Settings:   settings,
 		Logger:     cliLogger(f.verbose),
-		HumanInput: terminalHumanInput(cmd.InOrStdin(), cmd.ErrOrStderr()),
+		HumanInput: human,
 	}
 	// Servers' sampling requests go to the default provider, when there is one.
 	if p, err := models.provider("sampling", ""); err == nil {
@@ -203,7 +205,17 @@ func newWorkflowSession(cmd *cobra.Command, settings *config.Settings, f *runFla
 		}
 		return llm.New(ag, p, &llm.Options{Params: &llm.RequestParams{Model: f.model, MaxIterations: f.maxIterations}}), nil
 	}
-	w, err := declarative.Build(cmd.Context(), settings, f.workflow, agents, &declarative.Options{Servers: a.Servers(), ServerLLM: serverLLM})
+	// A swarm's agents share one provider: the one for the swarm's name
+	// (with replay and --script DIR, DIR/SWARM.yaml).
+	swarmProvider := func(ctx context.Context, name string) (llm.Provider, *llm.RequestParams, error) {
+		p, err := models.provider(name, "")
+		return p, &llm.RequestParams{Model: f.model, MaxIterations: f.maxIterations}, err
+	}
+	w, err := declarative.Build(cmd.Context(), settings, f.workflow, agents, &declarative.Options{
+		Servers:   a.Servers(),
+		ServerLLM: serverLLM,
+		Swarm:     &declarative.SwarmOptions{Provider: swarmProvider, Servers: a.Servers(), HumanInput: human},
+	})
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -441,7 +453,7 @@ func (s *session) workflowEvent(view *turnView, ev *llm.Event) {
 	case llm.EventToolCallStarted, llm.EventToolCallFinished:
 		view.event(ev)
 	case llm.EventMessage:
-		if ev.Message != nil {
+		if ev.Message != nil && strings.TrimSpace(ev.Message.Text()) != "" {
 			fmt.Fprintln(view.errw, view.render(view.dim, "· "+ev.Source+": "+oneLine(ev.Message.Text(), 160)))
 		}
 	case llm.EventFinal:

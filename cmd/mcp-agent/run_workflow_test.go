@@ -50,6 +50,11 @@ func TestRunWorkflowExample(t *testing.T) {
 				"· writer: Coral reefs are cities built by tiny animals, home to a quarter of all sea life.",
 			},
 		},
+		{
+			workflow: "frontdesk", msg: "I was charged twice for my subscription",
+			answer:   "Sorry about that. I refunded the duplicate charge; it shows on your card in 3 days.\n",
+			progress: []string{"→ transfer_to_billing_clerk"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.workflow+"/"+tt.msg, func(t *testing.T) {
@@ -142,8 +147,6 @@ func TestRunWorkflowErrors(t *testing.T) {
 		"    min_rating: grate",
 		"",
 	}, "\n"))
-	swarmDir := t.TempDir()
-	swarm := writeConfig(t, swarmDir, "agents:\n  definitions: [{name: a}, {name: b}]\nworkflows:\n  team: {type: swarm, agents: [a, b]}\n")
 	missing := t.TempDir() // a script directory without the agents' scripts
 	cases := []struct {
 		name string
@@ -151,9 +154,8 @@ func TestRunWorkflowErrors(t *testing.T) {
 		want string
 	}{
 		{"with --agent", []string{"--workflow", "desk", "--agent", "writer"}, "--agent and --workflow cannot be used together"},
-		{"unknown workflow", []string{"--workflow", "nope"}, `unknown workflow "nope" (declared: desk, newsroom, polished_post, review, triage)`},
+		{"unknown workflow", []string{"--workflow", "nope"}, `unknown workflow "nope" (declared: desk, frontdesk, newsroom, polished_post, review, triage)`},
 		{"declaration error", []string{"--config", bad, "--workflow", "letter"}, `mcp_agent.config.yaml:7: workflows.letter.min_rating: unknown rating "grate" (want poor, fair, good, excellent)`},
-		{"swarm", []string{"--config", swarm, "--workflow", "team"}, "workflows.team: workflow type cannot be declared yet: swarm (build it in Go with workflow/swarm)"},
 		{"no script for an agent", []string{"--script", missing, "--workflow", "review"}, `no replay script for "proofreader": want ` + filepath.Join(missing, "proofreader.yaml")},
 	}
 	for _, c := range cases {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mcp-agent-go/mcp-agent/agent"
 	"github.com/mcp-agent-go/mcp-agent/config"
 	"github.com/mcp-agent-go/mcp-agent/llm"
 	"github.com/mcp-agent-go/mcp-agent/workflow/embedding"
@@ -18,15 +19,16 @@ import (
 	"github.com/mcp-agent-go/mcp-agent/workflow/orchestrator"
 	"github.com/mcp-agent-go/mcp-agent/workflow/parallel"
 	"github.com/mcp-agent-go/mcp-agent/workflow/router"
+	"github.com/mcp-agent-go/mcp-agent/workflow/swarm"
 )
 
 var (
 	// ErrUnknownWorkflow is returned (wrapped) by Build for a name that is
 	// not declared under workflows.
 	ErrUnknownWorkflow = errors.New("unknown workflow")
-	// ErrNotDeclarable is returned (wrapped) for a declared workflow whose
-	// type cannot be built from configuration yet (swarm).
-	ErrNotDeclarable = errors.New("workflow type cannot be declared yet")
+	// ErrNoSwarm is returned (wrapped) for a declared swarm when
+	// Options.Swarm is nil.
+	ErrNoSwarm = errors.New("swarm workflows need Options.Swarm")
 	// ErrNoServers is returned (wrapped) when a router lists MCP servers but
 	// Options.Servers is nil.
 	ErrNoServers = errors.New("no server registry to describe the router's servers")
@@ -56,6 +58,23 @@ type Options struct {
 	// section of the settings (api_key, base_url, headers; see
 	// embedding.FromConfig), one cached client per model.
 	Embedder func(model string) (embedding.Embedder, error)
+	// Swarm is what declared swarms need; nil: building one fails with
+	// ErrNoSwarm.
+	Swarm *SwarmOptions
+}
+
+// SwarmOptions gives a declared swarm what its agents need. A swarm's agents
+// are built here from their declarations, with a transfer_to_AGENT tool for
+// each handoff, and all make their model calls through one provider.
+type SwarmOptions struct {
+	// Provider returns the provider of the named swarm's model calls and the
+	// defaults of its agents' requests (the model; nil for none). Required.
+	Provider func(ctx context.Context, swarm string) (llm.Provider, *llm.RequestParams, error)
+	// Servers connects the agents' MCP servers (the app's
+	// *servers.Registry); nil is only valid for agents without servers.
+	Servers agent.Servers
+	// HumanInput answers the agents declared with human_input: true.
+	HumanInput agent.HumanInputFunc
 }
 
 // Builder builds the workflows declared in settings. It builds each agent
@@ -212,7 +231,7 @@ func (b *Builder) workflow(ctx context.Context, name string) (llm.AugmentedLLM, 
 	case config.WorkflowOrchestrator:
 		l, err = b.orchestrator(ctx, d)
 	case config.WorkflowSwarm:
-		err = fmt.Errorf("%w: swarm (build it in Go with workflow/swarm)", ErrNotDeclarable)
+		l, err = b.swarm(ctx, d)
 	default: // unreachable after validation
 		err = fmt.Errorf("unknown workflow type %q", d.spec.Type)
 	}
@@ -376,6 +395,50 @@ func (b *Builder) orchestrator(ctx context.Context, d decl) (llm.AugmentedLLM, e
 	return orchestrator.New(planner, workers, opts)
 }
 
+func (b *Builder) swarm(ctx context.Context, d decl) (llm.AugmentedLLM, error) {
+	so := b.opts.Swarm
+	if so == nil || so.Provider == nil {
+		return nil, fmt.Errorf("%w (the provider and servers of its agents)", ErrNoSwarm)
+	}
+	handoffs, explicit := d.handoffs()
+	srcs := make([]llm.ToolSource, 0, len(d.spec.Agents))
+	for _, name := range d.spec.Agents {
+		spec, ok := b.agentSpec(name)
+		if !ok { // unreachable after validation
+			return nil, fmt.Errorf("%q is not a declared agent", name)
+		}
+		var targets []string
+		if explicit {
+			targets = handoffs[name]
+		} else { // every agent can hand off to every other
+			for _, to := range d.spec.Agents {
+				if to != name {
+					targets = append(targets, to)
+				}
+			}
+		}
+		tools := make([]agent.Tool, 0, len(targets))
+		for _, to := range targets {
+			tools = append(tools, swarm.TransferTo(to, b.describe(to)))
+		}
+		ag, err := agent.FromSpec(spec, so.Servers, &agent.FromSpecOptions{Tools: tools, HumanInput: so.HumanInput})
+		if err != nil {
+			return nil, fmt.Errorf("agent %q: %w", name, err)
+		}
+		srcs = append(srcs, ag)
+	}
+	p, params, err := so.Provider(ctx, d.name)
+	if err != nil {
+		return nil, err
+	}
+	return swarm.New(p, srcs, &swarm.Options{
+		Name:        d.name,
+		Start:       d.str("start"),
+		MaxHandoffs: d.integer("max_handoffs"),
+		Params:      params,
+	})
+}
+
 // embedder returns the (cached) embedder of model ("" is
 // embedding.DefaultModel).
 func (b *Builder) embedder(model string) (embedding.Embedder, error) {
@@ -456,6 +519,25 @@ func (d decl) list(key string) []string {
 		}
 	}
 	return out
+}
+
+// handoffs returns the handoffs option: targets by agent, and whether it is
+// set.
+func (d decl) handoffs() (map[string][]string, bool) {
+	m, ok := d.spec.Options["handoffs"].(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	out := map[string][]string{}
+	for from, v := range m {
+		list, _ := v.([]any)
+		for _, to := range list {
+			if s, ok := to.(string); ok {
+				out[from] = append(out[from], s)
+			}
+		}
+	}
+	return out, true
 }
 
 func (d decl) intents() []intent.Intent {

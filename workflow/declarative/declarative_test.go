@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/config"
 	"github.com/mcp-agent-go/mcp-agent/llm"
+	"github.com/mcp-agent-go/mcp-agent/llm/replay"
 	"github.com/mcp-agent-go/mcp-agent/workflow/declarative"
 	"github.com/mcp-agent-go/mcp-agent/workflow/embedding"
 )
@@ -336,7 +337,7 @@ workflows:
 	}{
 		{"unknown", "nope", settings, `unknown workflow "nope" (declared: pair, support, team)`, declarative.ErrUnknownWorkflow},
 		{"none declared", "x", &config.Settings{}, `unknown workflow "x": no workflows are declared (add one under workflows: in mcp_agent.config.yaml; see docs/patterns.md)`, declarative.ErrUnknownWorkflow},
-		{"swarm", "team", settings, `workflows.team: workflow type cannot be declared yet: swarm (build it in Go with workflow/swarm)`, declarative.ErrNotDeclarable},
+		{"swarm without Options.Swarm", "team", settings, `workflows.team: swarm workflows need Options.Swarm (the provider and servers of its agents)`, declarative.ErrNoSwarm},
 		{"no server registry", "support", settings, `workflows.support: no server registry to describe the router's servers: server "weather" needs Options.Servers (the app's server registry)`, declarative.ErrNoServers},
 		{"agent fails", "pair", settings, `workflows.pair: agent "a": no script for agent "a"`, nil},
 	}
@@ -413,4 +414,66 @@ func (vowels) Embed(_ context.Context, texts []string) ([][]float64, error) {
 		out[i] = v
 	}
 	return out, nil
+}
+
+func TestSwarm(t *testing.T) {
+	s := load(t, `
+agents:
+  definitions:
+    - {name: triage, instruction: Send the customer to the right desk.}
+    - {name: billing, description: Invoices and refunds., instruction: You handle billing.}
+    - {name: shipping, description: Parcels.}
+workflows:
+  desk:
+    type: swarm
+    agents: [triage, billing, shipping]
+    handoffs: {triage: [billing, shipping]}
+    max_handoffs: 2
+  helpline:                     # a swarm as a parallel member
+    type: parallel
+    agents: [desk]
+`)
+	script, err := replay.Parse([]byte(`turns:
+  - tool_calls: [{name: transfer_to_billing}]
+  - text: Refunded 42 EUR.
+`), "desk.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{Provider: replay.New(script, nil), name: "desk", f: newFleet(t, nil)}
+	var asked []string
+	w, err := declarative.Build(t.Context(), s, "helpline", newFleet(t, nil).agent, &declarative.Options{
+		Swarm: &declarative.SwarmOptions{Provider: func(_ context.Context, name string) (llm.Provider, *llm.RequestParams, error) {
+			asked = append(asked, name)
+			return rec, &llm.RequestParams{Model: "m"}, nil
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := llm.GenerateString(t.Context(), w, llm.Prompt("My money back please"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "Refunded 42 EUR.") || len(asked) != 1 || asked[0] != "desk" {
+		t.Errorf("answer %q; provider asked for %q", got, asked)
+	}
+	reqs := rec.f.reqs["desk"]
+	if len(reqs) != 2 {
+		t.Fatalf("%d model calls, want 2 (triage hands off, billing answers)", len(reqs))
+	}
+	tools := func(r *llm.Request) map[string]string {
+		m := map[string]string{}
+		for _, tl := range r.Tools {
+			m[tl.Name] = tl.Description
+		}
+		return m
+	}
+	first, second := tools(reqs[0]), tools(reqs[1])
+	if first["transfer_to_billing"] != "Invoices and refunds." || first["transfer_to_shipping"] != "Parcels." || len(first) != 2 {
+		t.Errorf("triage's tools = %v, want its two handoffs described by their targets", first)
+	}
+	if len(second) != 0 || reqs[1].System != "You handle billing." || reqs[0].Model != "m" {
+		t.Errorf("billing's request: tools %v, system %q, model %q (want no handoffs: only triage's are declared)", second, reqs[1].System, reqs[0].Model)
+	}
 }

@@ -1,7 +1,7 @@
 // Package declarative builds the workflows an app declares in
 // mcp_agent.config.yaml under workflows: (parallel, router, intent,
-// evaluator-optimizer, orchestrator) into llm.AugmentedLLM values, so an app
-// with no Go code runs them (mcp-agent run --workflow NAME "message").
+// evaluator-optimizer, orchestrator, swarm) into llm.AugmentedLLM values, so
+// an app with no Go code runs them (mcp-agent run --workflow NAME "message").
 //
 // Quick start:
 //
@@ -33,6 +33,10 @@
 // reports unknown members, missing or unknown keys, wrong value types and
 // cycles with the file, line and key); Build checks settings built in code
 // the same way (config.ValidateWorkflows). The keys of each type are listed
-// in docs/patterns.md, "Declaring workflows". Swarm workflows cannot be
-// declared yet (ErrNotDeclarable): build them in Go with workflow/swarm.
+// in docs/patterns.md, "Declaring workflows".
+//
+// A swarm is the exception to "the caller makes each agent's LLM": its
+// agents are built here (agent.FromSpec, plus a transfer_to_AGENT tool per
+// declared handoff) and share one provider, from Options.Swarm. Go function
+// tools (swarm.Func) cannot be declared; build such swarms in Go.
 package declarative
