@@ -69,6 +69,7 @@ func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	modeFlag := fs.String("mode", "shared", "shared or per-session")
+	debug := fs.Bool("debug", false, "log at debug level")
 	fs.Parse(args)
 	command := fs.Args()
 	if len(command) == 0 {
@@ -78,7 +79,11 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	g := gateway.New(&gateway.Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	level := slog.LevelWarn
+	if *debug {
+		level = slog.LevelDebug
+	}
+	g := gateway.New(&gateway.Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))})
 	g.Register("bench", &gateway.Command{Path: command[0], Args: command[1:], Stderr: os.Stderr}, mode)
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {

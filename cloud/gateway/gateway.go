@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -97,9 +98,10 @@ func (o *Options) withDefaults() Options {
 // Mount it at the root of the platform's mux (or strip a prefix first).
 // Servers can be registered and unregistered while it serves.
 type Gateway struct {
-	opts   Options
-	logger *slog.Logger
-	mux    *http.ServeMux
+	opts      Options
+	logger    *slog.Logger
+	sdkLogger *slog.Logger // the SDK's logs, warnings and errors only
+	mux       *http.ServeMux
 
 	mu      sync.RWMutex
 	servers map[string]*entry
@@ -128,6 +130,9 @@ func (e *entry) close() {
 func New(opts *Options) *Gateway {
 	g := &Gateway{opts: opts.withDefaults(), servers: make(map[string]*entry)}
 	g.logger = g.opts.Logger
+	// The SDK logs every session start and end at info; with stateless
+	// clients that is every request.
+	g.sdkLogger = slog.New(minLevel{g.logger.Handler(), slog.LevelWarn})
 	g.mux = http.NewServeMux()
 	g.mux.HandleFunc("/servers/{name}/mcp", g.serveMCP)
 	g.mux.HandleFunc("/v1/servers/{name}/{op}", g.serveREST)
@@ -310,4 +315,22 @@ func isLoopbackName(h string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
+}
+
+// minLevel drops records below a level.
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.level && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.level}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.level}
 }

@@ -187,6 +187,11 @@ func TestSharedConcurrentSessions(t *testing.T) {
 	if len(misrouted) > 0 {
 		t.Errorf("%d misrouted responses, e.g. %s", len(misrouted), misrouted[0])
 	}
+	// The shared process was not told about roots (it cannot have one
+	// client's).
+	if got, err := callText(ctx, css[0], "roots", nil); err != nil || got != "no roots capability" {
+		t.Errorf("roots of the shared process = %q, %v", got, err)
+	}
 	// One process served everyone.
 	pids := map[string]bool{}
 	for _, cs := range css[:4] {
@@ -451,7 +456,18 @@ func TestPerSession(t *testing.T) {
 	if v := a.InitializeResult().ProtocolVersion; v != legacy {
 		t.Errorf("per-session protocol = %q, want %q", v, legacy)
 	}
-	b := connect(t, endpoint, legacy, nil)
+	// b has roots: its process asks for them right after initialization,
+	// outside any call, and the gateway relays that to b.
+	rc := mcp.NewClient(&mcp.Implementation{Name: "roots-client", Version: "v0"}, nil)
+	rc.AddRoots(&mcp.Root{URI: "file:///b-root", Name: "b"})
+	b, err := rc.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, MaxRetries: -1}, &mcp.ClientSessionOptions{ProtocolVersion: legacy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if got, err := callText(ctx, b, "roots", nil); err != nil || got != "file:///b-root" {
+		t.Errorf("b's roots as its process saw them = %q, %v", got, err)
+	}
 	pa, pb := pidOf(ctx, t, a), pidOf(ctx, t, b)
 	if pa == pb {
 		t.Fatalf("two sessions share process %d", pa)

@@ -67,7 +67,7 @@ type stdioServer struct {
 func newStdioServer(g *Gateway, name string, b StdioBackend, mode Mode) *stdioServer {
 	s := &stdioServer{g: g, name: name, backend: b, mode: mode, sessions: make(map[*frontend]struct{})}
 	httpOpts := mcp.StreamableHTTPOptions{
-		Logger:                     g.logger,
+		Logger:                     g.sdkLogger,
 		DisableLocalhostProtection: true, // the gateway checks Host itself, with its allowlist
 		MaxRequestBodyBytes:        g.opts.MaxRequestBytes,
 		SessionTimeout:             g.opts.SessionIdleTimeout,
@@ -136,9 +136,10 @@ func (s *stdioServer) close() {
 // A slot holds the current upstream of a shared server or of one session,
 // opening it on first use and again after the process exits.
 type slot struct {
-	s    *stdioServer
-	f    *frontend
-	init *mcp.InitializeParams // what the slot's process is initialized with
+	s     *stdioServer
+	f     *frontend
+	init  *mcp.InitializeParams // what the slot's process is initialized with
+	owner *mcp.ServerSession    // PerSession: the session the process belongs to
 
 	mu       sync.Mutex
 	cur      *upstream
@@ -232,7 +233,10 @@ func (sl *slot) open(ctx context.Context) (*upstream, error) {
 			msg: fmt.Sprintf("server %q failed to start: %v", s.name, err)}
 	}
 	u := newUpstream(s.name, rwc, s.g.logger, s.g.opts.MaxResponseBytes, hooks{request: sl.f.relayRequest, notify: sl.f.relayNotification})
-	params, _ := json.Marshal(sl.init)
+	if sl.owner != nil {
+		u.owner = &call{owner: sl.owner, ctx: context.Background()}
+	}
+	params := encodeInitialize(sl.init)
 	raw, err := u.call(ctx, &call{method: "initialize", ctx: ctx}, func(any) (json.RawMessage, error) { return params, nil })
 	if err == nil {
 		var res mcp.InitializeResult
@@ -267,6 +271,29 @@ func (sl *slot) open(ctx context.Context) (*upstream, error) {
 		_, _ = u.call(ctx, &call{method: "resources/subscribe"}, jsonParams(map[string]any{"uri": uri}))
 	}
 	return u, nil
+}
+
+// encodeInitialize marshals initialize params for a process. The SDK's
+// ClientCapabilities always marshals "roots" (a struct field); it is
+// dropped unless the client declared roots (RootsV2, or listChanged).
+func encodeInitialize(p *mcp.InitializeParams) json.RawMessage {
+	caps := map[string]any{}
+	if c := p.Capabilities; c != nil {
+		b, _ := json.Marshal(c)
+		_ = json.Unmarshal(b, &caps)
+		//lint:ignore SA1019 roots are deprecated in 2026-07-28 but 2025-11-25 servers use them.
+		if c.RootsV2 == nil && !c.Roots.ListChanged {
+			delete(caps, "roots")
+		}
+	} else {
+		delete(caps, "roots")
+	}
+	data, _ := json.Marshal(map[string]any{
+		"protocolVersion": p.ProtocolVersion,
+		"clientInfo":      p.ClientInfo,
+		"capabilities":    caps,
+	})
+	return data
 }
 
 func jsonParams(v any) func(any) (json.RawMessage, error) {
@@ -363,7 +390,7 @@ func (s *stdioServer) newFrontend(sl *slot) *frontend {
 	//lint:ignore SA1019 logging is deprecated in 2026-07-28 but relayed for older clients.
 	logging := &mcp.LoggingCapabilities{}
 	f.srv = mcp.NewServer(&mcp.Implementation{Name: s.name, Version: gatewayInfo.Version}, &mcp.ServerOptions{
-		Logger: s.g.logger,
+		Logger: s.g.sdkLogger,
 		// The front's own capabilities only gate what the SDK accepts from
 		// clients (subscriptions); clients see the server's, patched in
 		// initialize and server/discover.
@@ -487,6 +514,7 @@ func (f *frontend) initialize(ctx context.Context, next mcp.MethodHandler, metho
 		init.ProtocolVersion = ir.ProtocolVersion
 		sl = f.s.newSlot(&init)
 		sl.f = f
+		sl.owner, _ = req.GetSession().(*mcp.ServerSession)
 		f.slot.Store(sl)
 		if !f.s.track(f, req.GetSession()) {
 			sl.close()
@@ -724,6 +752,27 @@ func (f *frontend) relayRequest(ctx context.Context, target *call, req *jsonrpc.
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
+	// A request outside any call goes to the session's standalone GET
+	// stream, which a client opens just after initialize: a process that
+	// asks at once may be early. Retry for a while.
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		res, err := f.sendToClient(rctx, ss, req)
+		if err == nil || !strings.Contains(err.Error(), "stream not connected") || time.Now().After(deadline) {
+			return res, err
+		}
+		t := time.NewTimer(20 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-rctx.Done():
+			t.Stop()
+			return nil, err
+		}
+	}
+}
+
+// sendToClient sends one server->client request through the session.
+func (f *frontend) sendToClient(rctx context.Context, ss *mcp.ServerSession, req *jsonrpc.Request) (any, error) {
 	switch req.Method {
 	case "sampling/createMessage":
 		var probe struct {

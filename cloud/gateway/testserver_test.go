@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -87,7 +88,37 @@ func text(s string) *mcp.CallToolResult {
 
 // newTestServer builds the stdio test server.
 func newTestServer() *mcp.Server {
+	// After initialization the server asks for the client's roots, outside
+	// any call; the roots tool reports the answer.
+	rootsDone := make(chan string, 1)
+	report := func(s string) { // first session wins (in-process servers have several)
+		select {
+		case rootsDone <- s:
+		default:
+		}
+	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "gateway-test", Version: "v1.2.3"}, &mcp.ServerOptions{
+		InitializedHandler: func(_ context.Context, req *mcp.InitializedRequest) {
+			if p := req.Session.InitializeParams(); p == nil || p.Capabilities == nil || !p.Capabilities.Roots.ListChanged {
+				report("no roots capability")
+				return
+			}
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				//lint:ignore SA1019 testing the deprecated roots feature on purpose
+				res, err := req.Session.ListRoots(ctx, nil)
+				if err != nil {
+					report("error: " + err.Error())
+					return
+				}
+				var uris []string
+				for _, r := range res.Roots {
+					uris = append(uris, r.URI)
+				}
+				report(strings.Join(uris, ","))
+			}()
+		},
 		Instructions:       "test instructions",
 		SubscribeHandler:   func(context.Context, *mcp.SubscribeRequest) error { return nil },
 		UnsubscribeHandler: func(context.Context, *mcp.UnsubscribeRequest) error { return nil },
@@ -175,6 +206,18 @@ func newTestServer() *mcp.Server {
 			return text("new"), nil, nil
 		})
 		return text("added"), nil, nil
+	})
+	var rootsOnce sync.Once
+	var roots string
+	mcp.AddTool(s, &mcp.Tool{Name: "roots", Description: "the client's roots, as asked after initialization"}, func(ctx context.Context, _ *mcp.CallToolRequest, _ noIn) (*mcp.CallToolResult, any, error) {
+		rootsOnce.Do(func() {
+			select {
+			case roots = <-rootsDone:
+			case <-ctx.Done():
+				roots = "no answer"
+			}
+		})
+		return text(roots), nil, nil
 	})
 	mcp.AddTool(s, &mcp.Tool{Name: "big", Description: "returns n bytes of text"}, func(_ context.Context, _ *mcp.CallToolRequest, in bigIn) (*mcp.CallToolResult, any, error) {
 		return text(strings.Repeat("x", in.N)), nil, nil

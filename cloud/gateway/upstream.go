@@ -18,7 +18,8 @@ package gateway
 //     with that ID, if any.
 //   - requests (sampling/createMessage, elicitation/create, roots/list):
 //     to the session whose calls are in flight, if exactly one session has
-//     calls in flight; otherwise the server gets a CodeUnroutable error.
+//     calls in flight; with none in flight, to the upstream's owner session
+//     (per-session mode); otherwise the server gets a CodeUnroutable error.
 //     ping is answered by the gateway.
 //   - every other notification (logging, list_changed, resources/updated,
 //     unknown methods): to hooks.notify, in order, on one goroutine.
@@ -104,6 +105,9 @@ type upstream struct {
 	// init is the server's answer to initialize; set once, before the
 	// upstream is shared.
 	init *mcp.InitializeResult
+	// owner, if set (per-session mode), receives the server's requests
+	// when no call is in flight, e.g. roots/list after initialization.
+	owner *call
 }
 
 func newUpstream(server string, rwc io.ReadWriteCloser, logger *slog.Logger, maxMsg int, h hooks) *upstream {
@@ -451,6 +455,9 @@ func (u *upstream) relay(m *jsonrpc.Request) {
 		return
 	}
 	target, owners := u.soleTargetLocked()
+	if target == nil && owners == 0 && u.owner != nil {
+		target = u.owner
+	}
 	ctx, cancel := context.WithCancel(u.ctx)
 	u.relays[key] = cancel
 	u.wg.Add(1)
