@@ -34,7 +34,8 @@
 // and tools and the whole conversation so far. The turn ends when an agent
 // answers without calling tools, or when a function returns
 // FuncResult.Done (its Value is the answer; no further model call is
-// made). A handoff to an unknown agent, to the active agent itself, or a
+// made). Options.Handoffs adds transfer tools without Go code, by agent
+// name (for agents built from configuration). A handoff to an unknown agent, to the active agent itself, or a
 // second handoff in one response is an error result the model can correct.
 //
 // Options.MaxHandoffs (default 10) bounds the handoffs of one turn: agents

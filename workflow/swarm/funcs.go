@@ -2,15 +2,18 @@ package swarm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-agent-go/mcp-agent/agent"
+	"github.com/mcp-agent-go/mcp-agent/llm"
 )
 
 // FuncResult is what a swarm function ([Func]) returns: a value for the
@@ -81,7 +84,7 @@ func TransferTo(to, description string) agent.Tool {
 	if description == "" {
 		description = fmt.Sprintf("Hand the conversation over to agent %s.", to)
 	}
-	return Func("transfer_to_"+to, description, func(context.Context, struct{}) (FuncResult, error) {
+	return Func(transferName(to), description, func(context.Context, struct{}) (FuncResult, error) {
 		return FuncResult{Agent: to}, nil
 	})
 }
@@ -212,4 +215,51 @@ func (st *turnState) request(r FuncResult) error {
 	}
 	st.handoff = r.Agent
 	return nil
+}
+
+// withHandoffs adds Options.Handoffs' transfer tools to an agent.
+type withHandoffs struct {
+	llm.ToolSource
+	targets []string
+}
+
+// transferName is the name of the tool handing off to agent to.
+func transferName(to string) string { return "transfer_to_" + to }
+
+// ListTools lists the agent's tools (except those a transfer tool hides),
+// then the transfer tools.
+func (w *withHandoffs) ListTools(ctx context.Context) ([]*mcp.Tool, error) {
+	tools, err := w.ToolSource.ListTools(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tools = slices.DeleteFunc(slices.Clone(tools), func(t *mcp.Tool) bool {
+		return t != nil && slices.ContainsFunc(w.targets, func(to string) bool { return transferName(to) == t.Name })
+	})
+	for _, to := range w.targets {
+		tools = append(tools, &mcp.Tool{
+			Name:        transferName(to),
+			Description: fmt.Sprintf("Hand the conversation over to agent %s.", to),
+			InputSchema: map[string]any{"type": "object", "properties": map[string]any{}, "additionalProperties": false},
+		})
+	}
+	return tools, nil
+}
+
+// CallTool hands off for a transfer tool and calls the agent otherwise.
+func (w *withHandoffs) CallTool(ctx context.Context, name string, args json.RawMessage) (*mcp.CallToolResult, error) {
+	for _, to := range w.targets {
+		if name != transferName(to) {
+			continue
+		}
+		st := stateFrom(ctx)
+		if st == nil {
+			return nil, fmt.Errorf("tool %q hands off outside a swarm turn", name)
+		}
+		if err := st.request(FuncResult{Agent: to}); err != nil {
+			return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: err.Error()}}}, nil
+		}
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprintf("Transferred to %s.", to)}}}, nil
+	}
+	return w.ToolSource.CallTool(ctx, name, args)
 }

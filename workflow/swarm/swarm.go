@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -47,6 +48,12 @@ type Options struct {
 	// DefaultMaxHandoffs. The handoff beyond it fails the turn with a
 	// *MaxHandoffsError.
 	MaxHandoffs int
+	// Handoffs adds handoff tools without Go code (for agents built from
+	// configuration): it maps an agent's name to the agents it may hand
+	// off to, and each gets a "transfer_to_<target>" tool like
+	// [TransferTo] on that agent. A tool of the agent with the same name
+	// is hidden by it.
+	Handoffs map[string][]string
 	// Params are the defaults of every agent's model calls (Model,
 	// MaxIterations, ...); the caller's RequestParams override them.
 	Params *llm.RequestParams
@@ -123,7 +130,6 @@ func New(provider llm.Provider, agents []llm.ToolSource, opts *Options) (*Swarm,
 	if len(agents) == 0 {
 		return fail("no agents: give at least one")
 	}
-	p := &interceptProvider{Provider: provider, swarm: s}
 	for i, a := range agents {
 		if a == nil {
 			return fail("agent %d is nil", i)
@@ -132,17 +138,31 @@ func New(provider llm.Provider, agents []llm.ToolSource, opts *Options) (*Swarm,
 		if name == "" {
 			return fail("agent %d has no name", i)
 		}
-		if _, dup := s.members[name]; dup {
+		if _, dup := s.sources[name]; dup {
 			return fail("two agents are named %q", name)
 		}
-		s.members[name] = llm.New(a, p, &llm.Options{Name: name, Params: opts.Params, Retry: opts.Retry, Prices: opts.Prices})
 		s.sources[name] = a
 		s.order = append(s.order, name)
+	}
+	for _, from := range slices.Sorted(maps.Keys(opts.Handoffs)) {
+		if _, ok := s.sources[from]; !ok {
+			return fail("Handoffs[%q]: no such agent; the agents are: %s", from, strings.Join(s.order, ", "))
+		}
+		for _, to := range opts.Handoffs[from] {
+			if _, ok := s.sources[to]; !ok || to == from {
+				return fail("Handoffs[%q]: cannot hand off to %q: name another of the agents: %s", from, to, strings.Join(s.order, ", "))
+			}
+		}
+		s.sources[from] = &withHandoffs{ToolSource: s.sources[from], targets: opts.Handoffs[from]}
+	}
+	p := &interceptProvider{Provider: provider, swarm: s}
+	for _, name := range s.order {
+		s.members[name] = llm.New(s.sources[name], p, &llm.Options{Name: name, Params: opts.Params, Retry: opts.Retry, Prices: opts.Prices})
 	}
 	if s.start == "" {
 		s.start = s.order[0]
 	}
-	if _, ok := s.members[s.start]; !ok {
+	if _, ok := s.sources[s.start]; !ok {
 		return fail("Start agent %q is not one of the agents: %s", s.start, strings.Join(s.order, ", "))
 	}
 	if s.maxHandoffs < 0 {

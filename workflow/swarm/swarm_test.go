@@ -283,6 +283,48 @@ turns:
 	}
 }
 
+// TestHandoffsOption: handoffs declared in Options (as from configuration)
+// on agents that have no Go handoff tools; billing keeps its MCP tool.
+func TestHandoffsOption(t *testing.T) {
+	servers := connect(t, "ledger", ledgerServer())
+	triage := newAgent(t, "triage", "Route.", nil, nil)
+	billing := newAgent(t, "billing", "Bill.", servers, []string{"ledger"})
+	rec := scriptedProvider(t, `
+turns:
+  - tool_calls: [{name: transfer_to_triage}]
+  - tool_calls: [{name: transfer_to_billing}]
+  - tool_calls: [{name: ledger_balance, arguments: {account: A-1}}]
+  - text: -42.00 EUR.
+`)
+	s, err := swarm.New(rec, []llm.ToolSource{triage, billing}, &swarm.Options{
+		Handoffs: map[string][]string{"triage": {"billing"}, "billing": {"triage"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Run(t.Context(), llm.Prompt("balance?"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Answer() != "-42.00 EUR." || res.Agent != "billing" {
+		t.Errorf("answer %q by %q", res.Answer(), res.Agent)
+	}
+	// triage's first call names a tool it does not have: an error result.
+	if r := res.Messages[1].Parts[0].(*llm.ToolResult); !r.IsError || !strings.Contains(r.Text(), `tool "transfer_to_triage" is not available`) {
+		t.Errorf("first tool result = %v %q", r.IsError, r.Text())
+	}
+	reqs := rec.requests()
+	if got := toolNames(reqs[0]); !cmp.Equal(got, []string{"transfer_to_billing"}) {
+		t.Errorf("triage's tools = %v", got)
+	}
+	if got := toolNames(reqs[2]); !cmp.Equal(got, []string{"ledger_balance", "transfer_to_triage"}) {
+		t.Errorf("billing's tools = %v", got)
+	}
+	if len(res.Handoffs) != 1 {
+		t.Errorf("handoffs = %v", res.Handoffs)
+	}
+}
+
 func TestFuncOutsideSwarm(t *testing.T) {
 	a := newAgent(t, "solo", "Alone.", nil, nil, swarm.TransferTo("billing", ""))
 	p := replay.NewFromTurns(replay.Turn{ToolCalls: []replay.ToolCall{{Name: "transfer_to_billing"}}}, replay.Turn{Text: "ok"})
@@ -423,7 +465,10 @@ func TestNewErrors(t *testing.T) {
 		{"nil agent", p, []llm.ToolSource{a, nil}, nil, `swarm "swarm": agent 1 is nil`},
 		{"duplicate", p, []llm.ToolSource{a, a}, nil, `swarm "swarm": two agents are named "a"`},
 		{"start", p, []llm.ToolSource{a}, &swarm.Options{Start: "b"}, `swarm "swarm": Start agent "b" is not one of the agents: a`},
-		{"handoffs", p, []llm.ToolSource{a}, &swarm.Options{MaxHandoffs: -1}, `swarm "swarm": MaxHandoffs is -1: use 0 for the default or a positive bound`},
+		{"max handoffs", p, []llm.ToolSource{a}, &swarm.Options{MaxHandoffs: -1}, `swarm "swarm": MaxHandoffs is -1: use 0 for the default or a positive bound`},
+		{"handoffs from", p, []llm.ToolSource{a}, &swarm.Options{Handoffs: map[string][]string{"x": {"a"}}}, `swarm "swarm": Handoffs["x"]: no such agent; the agents are: a`},
+		{"handoffs to", p, []llm.ToolSource{a}, &swarm.Options{Handoffs: map[string][]string{"a": {"b"}}}, `swarm "swarm": Handoffs["a"]: cannot hand off to "b": name another of the agents: a`},
+		{"handoffs to self", p, []llm.ToolSource{a}, &swarm.Options{Handoffs: map[string][]string{"a": {"a"}}}, `swarm "swarm": Handoffs["a"]: cannot hand off to "a": name another of the agents: a`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
