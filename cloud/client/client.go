@@ -123,6 +123,10 @@ func isLoopback(host string) bool {
 // URL is the platform's base URL.
 func (c *Client) URL() string { return c.base }
 
+// APIKey is the key the client sends, for MCP clients of deployed servers
+// ("Authorization: Bearer KEY" on the server's endpoint).
+func (c *Client) APIKey() string { return c.key }
+
 // ErrUnreachable is wrapped by errors of requests that did not reach the
 // platform.
 var ErrUnreachable = errors.New("platform unreachable")

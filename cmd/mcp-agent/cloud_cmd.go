@@ -36,7 +36,7 @@ API at $MCP_AGENT_CLOUD_URL (default ` + client.DefaultURL + `).`,
 
 func newCloudUpCmd(_ *globalFlags) *cobra.Command {
 	var (
-		addr, data, logFormat, logLevel, sandbox string
+		addr, data, dsn, logFormat, logLevel, sandbox string
 		allowedHosts                             []string
 	)
 	cmd := &cobra.Command{
@@ -76,7 +76,7 @@ running come back when the platform starts again. Ctrl-C stops it gracefully.`,
 			}
 			ctx := cmd.Context()
 			opts := &platform.Options{
-				Addr: addr, Logger: logger, Sandbox: sb, AllowedHosts: allowedHosts,
+				Addr: addr, DSN: dsn, Logger: logger, Sandbox: sb, AllowedHosts: allowedHosts,
 				Version: buildVersion().Version,
 			}
 			if cloudUpConfigure != nil {
@@ -110,6 +110,7 @@ running come back when the platform starts again. Ctrl-C stops it gracefully.`,
 	f := cmd.Flags()
 	f.StringVar(&addr, "addr", platform.DefaultAddr, "listen address (host:port)")
 	f.StringVar(&data, "data", "", "data directory (default ~/.mcp-agent-cloud, created with mode 0700)")
+	f.StringVar(&dsn, "store", "", "state store DSN: postgres://USER:PASS@HOST/DB (default: SQLite file state.db in the data directory)")
 	f.StringArrayVar(&allowedHosts, "allowed-host", nil, "Host header accepted besides loopback names, e.g. mcp.example.com (repeatable; DNS-rebinding protection)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
