@@ -38,4 +38,3 @@ func ExampleClient_FollowLogs() {
 		fmt.Println(l.Time.Format(time.TimeOnly), l.Stream, l.Line)
 	}
 }
-

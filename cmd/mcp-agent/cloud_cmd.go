@@ -37,7 +37,7 @@ API at $MCP_AGENT_CLOUD_URL (default ` + client.DefaultURL + `).`,
 func newCloudUpCmd(_ *globalFlags) *cobra.Command {
 	var (
 		addr, data, dsn, logFormat, logLevel, sandbox string
-		allowedHosts                             []string
+		allowedHosts                                  []string
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
