@@ -42,6 +42,17 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if dir := os.Getenv("PLATFORM_TEST_CHILD"); dir != "" {
+		// A platform in its own process, for the kill -9 test: print the
+		// URL, serve until killed.
+		p, err := platform.Start(context.Background(), dir, &platform.Options{Addr: "127.0.0.1:0"})
+		if err != nil {
+			fmt.Println("err", err)
+			os.Exit(1)
+		}
+		fmt.Println(p.URL())
+		select {}
+	}
 	os.Exit(m.Run())
 }
 

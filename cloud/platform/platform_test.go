@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-agent-go/mcp-agent/cloud/api"
+	"github.com/mcp-agent-go/mcp-agent/cloud/client"
 	"github.com/mcp-agent-go/mcp-agent/internal/testenv"
 )
 
@@ -323,6 +325,11 @@ func TestAPIErrors(t *testing.T) {
 	if resp.StatusCode != 403 {
 		t.Errorf("foreign Host: %d, want 403", resp.StatusCode)
 	}
+
+	// Keys never reach the log, even at debug level.
+	if logs := e.logs.String(); strings.Contains(logs, e.key) || strings.Contains(logs, "mcpa_nope") || !strings.Contains(logs, "api: request") {
+		t.Errorf("the platform's log holds a key (or no request lines):\n%s", logs)
+	}
 }
 
 func TestTenantIsolation(t *testing.T) {
@@ -486,5 +493,73 @@ func TestPerSessionAndRemoteServers(t *testing.T) {
 	}
 	if st, _ := e.apiError("GET", "/v1/servers/remote/tools", e.key, nil); st != http.StatusServiceUnavailable {
 		t.Errorf("tools of a stopped remote: %d, want 503", st)
+	}
+}
+
+// TestKill9Platform kills the platform process with SIGKILL and starts a
+// new one on the same data directory: the deployment comes back (its
+// server died with the platform) and answers.
+func TestKill9Platform(t *testing.T) {
+	data := t.TempDir()
+	docs := docsDir(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(exe, "-test.run=^$")
+	child.Env = append(os.Environ(), "PLATFORM_TEST_CHILD="+data)
+	stdout, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = child.Process.Kill(); _ = child.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "http://") {
+		t.Fatalf("child platform: %q %v", line, err)
+	}
+	url := strings.TrimSpace(line)
+	keyb, err := os.ReadFile(filepath.Join(data, "admin.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.TrimSpace(string(keyb))
+	c := client.New(url, &client.Options{APIKey: key})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := c.CreateServer(ctx, api.CreateServerRequest{Name: "files", Type: "filesystem", AllowedPaths: []api.AllowedPath{{Path: docs}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CallTool(ctx, "files", "list_directory", map[string]any{"path": docs}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.GetServer(ctx, "files")
+	if err != nil || s.Runtime == nil || s.Runtime.PID == 0 {
+		t.Fatalf("server: %+v %v", s, err)
+	}
+	serverPID := s.Runtime.PID
+
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+	// The server dies with its platform (parent-death signal).
+	for syscall.Kill(serverPID, 0) == nil {
+		if ctx.Err() != nil {
+			t.Fatalf("server pid %d outlived its platform", serverPID)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	e := startPlatform(t, data)
+	if e.key != key {
+		t.Error("the admin key changed")
+	}
+	e.waitStatus("files", "running")
+	var res mcp.CallToolResult
+	if st := e.do("POST", "/v1/servers/files/call_tool", key, map[string]any{"name": "list_directory", "arguments": map[string]any{"path": docs}}, &res); st != 200 || !strings.Contains(textOf(t, &res), "hello.txt") {
+		t.Fatalf("call after kill -9 and restart: %d %+v", st, res)
 	}
 }
