@@ -31,8 +31,6 @@ const (
 // Sentinel errors. Errors returned by the gateway wrap one of them; test with
 // errors.Is.
 var (
-	// ErrNotFound: no server is registered under the name.
-	ErrNotFound = errors.New("server not found")
 	// ErrStopped is what a Backend's Open returns (wrapped) when the
 	// deployment is stopped on purpose; the gateway answers 503.
 	ErrStopped = errors.New("server stopped")
