@@ -315,7 +315,8 @@ func (p *Platform) reconcile(ctx context.Context) error {
 		for _, sd := range deps {
 			d, err := p.register(ctx, sd)
 			if err != nil {
-				// One bad deployment must not keep the others down.
+				// One bad deployment must not keep the others down; it
+				// stays listed, can be deleted, and starting it tries again.
 				p.logger.Error("cannot restore deployment", "server", sd.FullName(), "err", err)
 				_, _ = p.store.UpdateStatus(ctx, sd.Org, sd.ID, store.StatusFailed, "cannot restore after a platform restart: "+err.Error())
 				continue

@@ -235,14 +235,22 @@ func TestRestartPlatformRestoresDeployments(t *testing.T) {
 	e := startPlatform(t, data)
 	e.create(api.CreateServerRequest{Name: "files", Type: "filesystem", AllowedPaths: []api.AllowedPath{{Path: docs}}})
 	e.create(api.CreateServerRequest{Name: "parked", Type: "filesystem", AllowedPaths: []api.AllowedPath{{Path: docs}}, Stopped: true})
+	gone := docsDir(t)
+	e.create(api.CreateServerRequest{Name: "broken", Type: "filesystem", AllowedPaths: []api.AllowedPath{{Path: gone}}})
 	e.waitStatus("files", "running")
 	e.waitStatus("parked", "stopped")
+	e.waitStatus("broken", "running")
 	key := e.key
 	if err := e.p.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(filepath.Join(data, "admin.key")); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("admin.key: %v, mode %v", err, st.Mode())
+	}
+
+	// An allowed path that disappears while the platform is down.
+	if err := os.Rename(gone, gone+".moved"); err != nil {
+		t.Fatal(err)
 	}
 
 	e2 := startPlatform(t, data)
@@ -256,6 +264,29 @@ func TestRestartPlatformRestoresDeployments(t *testing.T) {
 	var res mcp.CallToolResult
 	if st := e2.do("POST", "/v1/servers/files/call_tool", key, map[string]any{"name": "list_directory", "arguments": map[string]any{"path": docs}}, &res); st != 200 || !strings.Contains(textOf(t, &res), "hello.txt") {
 		t.Fatalf("call after the platform restart: %d %+v", st, res)
+	}
+
+	// The broken one is listed as failed, says why, answers 503, and
+	// starts once its path is back.
+	b := e2.waitStatus("broken", "failed")
+	if !strings.Contains(b.StatusMessage, gone) {
+		t.Errorf("broken: status message %q does not name the missing path", b.StatusMessage)
+	}
+	if st, ae := e2.apiError("GET", "/v1/servers/broken/tools", key, nil); st != 503 || !strings.Contains(ae.Message, "cannot run") {
+		t.Errorf("tools of the broken server: %d %+v", st, ae)
+	}
+	if st, ae := e2.apiError("POST", "/v1/servers/broken/start", key, nil); st != 400 || !strings.Contains(ae.Message, gone) {
+		t.Errorf("start with the path missing: %d %+v", st, ae)
+	}
+	if err := os.Rename(gone+".moved", gone); err != nil {
+		t.Fatal(err)
+	}
+	if st := e2.do("POST", "/v1/servers/broken/start", key, nil, nil); st != 200 {
+		t.Fatalf("start with the path back: %d", st)
+	}
+	e2.waitStatus("broken", "running")
+	if st := e2.do("DELETE", "/v1/servers/broken", key, nil, nil); st != 204 {
+		t.Errorf("delete: %d", st)
 	}
 }
 
@@ -561,5 +592,19 @@ func TestKill9Platform(t *testing.T) {
 	var res mcp.CallToolResult
 	if st := e.do("POST", "/v1/servers/files/call_tool", key, map[string]any{"name": "list_directory", "arguments": map[string]any{"path": docs}}, &res); st != 200 || !strings.Contains(textOf(t, &res), "hello.txt") {
 		t.Fatalf("call after kill -9 and restart: %d %+v", st, res)
+	}
+}
+
+func TestCatalogEverythingFromLocalCopy(t *testing.T) {
+	testenv.Everything(t) // skips (or fails in CI) without node and the npm tools
+	e := startPlatform(t, t.TempDir())
+	s := e.create(api.CreateServerRequest{Name: "ev", Type: "everything"})
+	if s.Spec.Command != "" || s.Spec.Type != "everything" {
+		t.Errorf("stored spec %+v: the command is resolved at start, not stored", s.Spec)
+	}
+	e.waitStatus("ev", "running")
+	var res mcp.CallToolResult
+	if st := e.do("POST", "/v1/servers/ev/call_tool", e.key, map[string]any{"name": "echo", "arguments": map[string]any{"message": "catalog"}}, &res); st != 200 || !strings.Contains(textOf(t, &res), "catalog") {
+		t.Fatalf("echo: %d %+v", st, res)
 	}
 }

@@ -34,9 +34,10 @@ type deployment struct {
 	op sync.Mutex // serialises start, stop, restart, delete
 
 	mu      sync.Mutex
-	public  bool
-	desired store.DesiredState
-	deleted bool
+	public   bool
+	desired  store.DesiredState
+	deleted  bool
+	attached bool // created in the runtime and registered in the gateway
 }
 
 func (d *deployment) state() (desired store.DesiredState, public, deleted bool) {
@@ -73,20 +74,31 @@ func (p *Platform) get(org, name string) (*deployment, error) {
 	return d, nil
 }
 
-// register puts a stored server into the runtime and the gateway (not
-// started).
+// register adds a stored server to the platform and puts it into the
+// runtime and the gateway (not started). A server the runtime refuses (an
+// allowed path that no longer exists, say) is still registered, so that it
+// can be inspected and deleted; starting it tries again.
 func (p *Platform) register(ctx context.Context, sd store.Deployment) (*deployment, error) {
 	d := &deployment{id: sd.ID, org: sd.Org, name: sd.Name, full: sd.FullName(), remote: sd.Spec.URL != "",
 		public: sd.Spec.Public, desired: sd.DesiredState}
+	p.mu.Lock()
+	p.deps[d.full] = d
+	p.mu.Unlock()
+	return d, p.attach(ctx, d, sd.Spec)
+}
+
+// attach creates d in the runtime (stdio servers) and registers it in the
+// gateway.
+func (p *Platform) attach(ctx context.Context, d *deployment, spec store.Spec) error {
 	if d.remote {
-		p.gw.Register(d.full, &gateway.RemoteBackend{URL: sd.Spec.URL}, gateway.Shared)
+		p.gw.Register(d.full, &gateway.RemoteBackend{URL: spec.URL}, gateway.Shared)
 	} else {
-		rs, err := p.runtimeSpec(d.full, sd.Spec)
+		rs, err := p.runtimeSpec(d.full, spec)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := p.rt.Create(ctx, rs); err != nil {
-			return nil, err
+		if err := p.rt.Create(ctx, rs); err != nil && !errors.Is(err, runtime.ErrExists) {
+			return p.mapRuntimeError(d.name, err)
 		}
 		mode := gateway.Shared
 		if rs.Instances == runtime.PerSession {
@@ -94,10 +106,10 @@ func (p *Platform) register(ctx context.Context, sd store.Deployment) (*deployme
 		}
 		p.gw.Register(d.full, &stdioBackend{rt: p.rt, name: d.full, perSession: mode == gateway.PerSession, desc: rs.Command}, mode)
 	}
-	p.mu.Lock()
-	p.deps[d.full] = d
-	p.mu.Unlock()
-	return d, nil
+	d.mu.Lock()
+	d.attached = true
+	d.mu.Unlock()
+	return nil
 }
 
 // CreateServer implements api.Service.
@@ -136,7 +148,7 @@ func (p *Platform) CreateServer(ctx context.Context, org string, req api.CreateS
 		}
 		return api.Server{}, p.mapStoreError(req.Name, err)
 	}
-	d := &deployment{id: sd.ID, org: org, name: req.Name, full: full, remote: spec.URL != "", public: spec.Public, desired: desired}
+	d := &deployment{id: sd.ID, org: org, name: req.Name, full: full, remote: spec.URL != "", public: spec.Public, desired: desired, attached: true}
 	if d.remote {
 		p.gw.Register(full, &gateway.RemoteBackend{URL: spec.URL}, gateway.Shared)
 	} else {
@@ -167,6 +179,19 @@ func (p *Platform) CreateServer(ctx context.Context, org string, req api.CreateS
 // startDeployment sets the desired state to running and starts d. The
 // caller holds d.op (or is the only one who knows d).
 func (p *Platform) startDeployment(ctx context.Context, d *deployment, why string) error {
+	d.mu.Lock()
+	attached := d.attached
+	d.mu.Unlock()
+	if !attached {
+		sd, err := p.store.GetDeploymentByID(ctx, d.org, d.id)
+		if err != nil {
+			return err
+		}
+		if err := p.attach(ctx, d, sd.Spec); err != nil {
+			_, _ = p.store.UpdateStatus(ctx, d.org, d.id, store.StatusFailed, "cannot start: "+err.Error())
+			return err
+		}
+	}
 	if _, err := p.store.SetDesiredState(ctx, d.org, d.id, store.DesiredRunning); err != nil {
 		return err
 	}
@@ -371,6 +396,9 @@ func (p *Platform) ResolveGateway(_ context.Context, pr *api.Principal, name str
 		return "", notFound
 	}
 	desired, public, deleted := d.state()
+	d.mu.Lock()
+	attached := d.attached
+	d.mu.Unlock()
 	if deleted {
 		return "", notFound
 	}
@@ -385,6 +413,9 @@ func (p *Platform) ResolveGateway(_ context.Context, pr *api.Principal, name str
 	}
 	if desired == store.DesiredStopped {
 		return "", api.Unavailable("server %q is stopped: start it with `mcp-agent servers start %s`", d.name, d.name)
+	}
+	if !attached {
+		return "", api.Unavailable("server %q cannot run: see `mcp-agent status %s`, fix it and start it again", d.name, d.name)
 	}
 	return d.full, nil
 }
