@@ -33,7 +33,7 @@ type deployment struct {
 
 	op sync.Mutex // serialises start, stop, restart, delete
 
-	mu      sync.Mutex
+	mu       sync.Mutex
 	public   bool
 	desired  store.DesiredState
 	deleted  bool
