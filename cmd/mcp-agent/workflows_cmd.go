@@ -126,7 +126,9 @@ with --wait, waits until the run completes, fails or pauses for input.`,
 					fmt.Fprintln(cmd.OutOrStdout(), runID)
 					return nil
 				}
-				r, err := executor.WaitFor(ctx, ex, runID, func(r *executor.Run) bool { return r.Status.Terminal() || (r.Status == executor.StatusPaused && r.Waiting != nil) })
+				r, err := executor.WaitFor(ctx, ex, runID, func(r *executor.Run) bool {
+					return r.Status.Terminal() || (r.Status == executor.StatusPaused && r.Waiting != nil)
+				})
 				if err != nil {
 					return fmt.Errorf("run %s: %w (is the app's process running? it executes the runs)", runID, err)
 				}
