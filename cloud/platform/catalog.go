@@ -151,7 +151,9 @@ func (p *Platform) runtimeSpec(full string, s store.Spec) (runtime.Spec, error) 
 	case "fetch":
 		b := p.opts.Builtin
 		rs.Command = b.Path
-		rs.Args = append(slices.Clone(b.Args), "fetch")
+		// The sandbox's only way out is the egress proxy, which refuses
+		// link-local and metadata addresses after DNS.
+		rs.Args = append(slices.Clone(b.Args), "fetch", "--proxy-from-env")
 		for k, v := range b.Env {
 			rs.Env[k] = v
 		}

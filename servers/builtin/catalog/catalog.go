@@ -184,6 +184,7 @@ func bindFetch(fs *pflag.FlagSet) func([]string, string) (*mcp.Server, error) {
 	fs.BoolVar(&o.AllowLinkLocal, "allow-link-local", false, "permit link-local and cloud metadata addresses")
 	fs.BoolVar(&o.DenyPrivate, "deny-private", false, "refuse loopback and private addresses too")
 	fs.StringVar(&o.UserAgent, "user-agent", "", "User-Agent header (default: mcp-agent's)")
+	fs.BoolVar(&o.ProxyFromEnvironment, "proxy-from-env", false, "send requests through HTTP(S)_PROXY (a sandbox's egress proxy)")
 	return func(args []string, _ string) (*mcp.Server, error) {
 		if len(args) > 0 {
 			return nil, fmt.Errorf("builtin fetch takes no arguments, got %q", args)

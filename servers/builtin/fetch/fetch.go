@@ -60,6 +60,7 @@ import (
 	"github.com/JohannesKaufmann/html-to-markdown/v2/converter"
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"golang.org/x/net/http/httpproxy"
 )
 
 // Defaults for the zero values of Options fields and tool arguments.
@@ -106,6 +107,15 @@ type Options struct {
 	// (RFC 1918, fc00::/7), shared (100.64.0.0/10), unspecified and
 	// multicast. The zero value allows them: fetch is a local tool.
 	DenyPrivate bool
+	// ProxyFromEnvironment sends requests through the proxy named by
+	// HTTP_PROXY / HTTPS_PROXY / NO_PROXY (read when New is called), as in a
+	// cloud sandbox whose only way out is the platform's egress proxy. The
+	// proxy then decides where connections go (the platform's refuses
+	// link-local and metadata addresses after DNS); fetch still checks URL
+	// hosts and every redirect against the lists, and dials only the proxy.
+	// The zero value ignores proxy variables, so the dial checks see the
+	// real destination.
+	ProxyFromEnvironment bool
 	// Resolver, if set, resolves host names (each address is then checked
 	// and dialled in turn). Nil means the standard resolver and dialer.
 	Resolver Resolver
@@ -217,9 +227,14 @@ func newFetcher(opts *Options) (*fetcher, error) {
 	}
 	maxRedirects := cmpOr(o.MaxRedirects, DefaultMaxRedirects)
 	d := &dialer{policy: pol, res: o.Resolver}
+	var proxy func(*http.Request) (*url.URL, error) // nil: a proxy would hide the destination from the dial checks
+	if o.ProxyFromEnvironment {
+		pf := httpproxy.FromEnvironment().ProxyFunc()
+		proxy = func(r *http.Request) (*url.URL, error) { return pf(r.URL) }
+	}
 	f.client = &http.Client{
 		Transport: &http.Transport{
-			Proxy:               nil, // a proxy would hide the destination from the dial checks
+			Proxy:               proxy,
 			DialContext:         d.DialContext,
 			ForceAttemptHTTP2:   true,
 			DisableKeepAlives:   true, // every request dials, so every request is checked
