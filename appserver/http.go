@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -150,8 +151,10 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, opts *HTTPOpti
 
 // ServeListener is ListenAndServe on a listener of your own; it closes l.
 func (s *Server) ServeListener(ctx context.Context, l net.Listener, opts *HTTPOptions) error {
+	posts := &postCounter{idle: make(chan struct{})}
+	close(posts.idle)
 	hs := &http.Server{
-		Handler:           s.Handler(opts),
+		Handler:           posts.wrap(s.Handler(opts)),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -173,7 +176,18 @@ func (s *Server) ServeListener(ctx context.Context, l net.Listener, opts *HTTPOp
 		_ = hs.Shutdown(shCtx)
 		close(shutdownDone)
 	}()
-	_ = s.drainAndClose()
+	// The calls first; then the POSTs that carry their responses (a call
+	// has returned before its response is written); then the sessions,
+	// which ends their GET streams.
+	ctxDrain, cancelDrain := context.WithTimeout(context.Background(), s.shutdownTimeout())
+	if err := s.Shutdown(ctxDrain); err != nil {
+		s.logger.Warn("shutdown", "error", err)
+	}
+	cancelDrain()
+	posts.wait(cancelGrace)
+	for ss := range s.mcp.Sessions() {
+		_ = ss.Close()
+	}
 	select {
 	case <-shutdownDone:
 	case <-shCtx.Done():
@@ -181,6 +195,50 @@ func (s *Server) ServeListener(ctx context.Context, l net.Listener, opts *HTTPOp
 	_ = hs.Close() // hanging streams, if any
 	<-errc
 	return nil
+}
+
+// postCounter counts the POST requests being handled.
+type postCounter struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed while n == 0
+}
+
+func (p *postCounter) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p.mu.Lock()
+		if p.n == 0 {
+			p.idle = make(chan struct{})
+		}
+		p.n++
+		p.mu.Unlock()
+		defer func() {
+			p.mu.Lock()
+			p.n--
+			if p.n == 0 {
+				close(p.idle)
+			}
+			p.mu.Unlock()
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// wait waits until no POST is being handled, at most d.
+func (p *postCounter) wait(d time.Duration) {
+	p.mu.Lock()
+	idle := p.idle
+	p.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+	}
 }
 
 // StaticToken returns a TokenVerifier accepting exactly token (compared in

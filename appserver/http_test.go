@@ -161,8 +161,15 @@ func TestShutdownLetsCallsFinish(t *testing.T) {
 	f := newFixture(t, nil, nil)
 	b := newBlocker()
 	srv, cs := serve(t, f, &appserver.Options{Agents: []*agent.Agent{}, Tools: []*appserver.Tool{b.tool(), echoTool}}, nil)
-	resc := make(chan *mcp.CallToolResult, 1)
-	go func() { resc <- call(t, cs, "block", nil) }()
+	type result struct {
+		res *mcp.CallToolResult
+		err error
+	}
+	resc := make(chan result, 1)
+	go func() {
+		res, err := cs.CallTool(testContext(t), &mcp.CallToolParams{Name: "block", Arguments: map[string]any{}})
+		resc <- result{res, err}
+	}()
 	<-b.started
 	done := make(chan error, 1)
 	go func() { done <- srv.Shutdown(testContext(t)) }()
@@ -175,8 +182,8 @@ func TestShutdownLetsCallsFinish(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Shutdown = %v, want nil: the call finished in time", err)
 	}
-	if res := <-resc; res.IsError || text(res) != "released" {
-		t.Errorf("the call in flight got %q (error %v), want its result", text(res), res.IsError)
+	if r := <-resc; r.err != nil || r.res.IsError || text(r.res) != "released" {
+		t.Errorf("the call in flight got %v, %v; want its result", r.res, r.err)
 	}
 }
 
@@ -219,8 +226,15 @@ func TestListenAndServeDrainsOnCancel(t *testing.T) {
 	}()
 	addr := <-addrc
 	cs := clientOver(t, &mcp.StreamableClientTransport{Endpoint: "http://" + addr.String() + "/mcp"}, v2025)
-	resc := make(chan *mcp.CallToolResult, 1)
-	go func() { resc <- call(t, cs, "block", nil) }()
+	type result struct {
+		res *mcp.CallToolResult
+		err error
+	}
+	resc := make(chan result, 1)
+	go func() {
+		res, err := cs.CallTool(testContext(t), &mcp.CallToolParams{Name: "block", Arguments: map[string]any{}})
+		resc <- result{res, err}
+	}()
 	<-b.started
 	cancel()
 	select {
@@ -229,8 +243,8 @@ func TestListenAndServeDrainsOnCancel(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	close(b.release)
-	if res := <-resc; text(res) != "released" {
-		t.Errorf("call in flight got %q, want its result", text(res))
+	if r := <-resc; r.err != nil || text(r.res) != "released" {
+		t.Errorf("call in flight got %v, %v; want its result", r.res, r.err)
 	}
 	if err := <-served; err != nil {
 		t.Errorf("ListenAndServe = %v, want nil after a graceful shutdown", err)
