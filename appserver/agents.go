@@ -20,14 +20,9 @@ import (
 	"github.com/mcp-agent-go/mcp-agent/llm"
 )
 
-// Agent tool names, as in the Python mcp-agent's app server.
-const (
-	ToolAgentsList = "agents-list"
-	// Per agent: "agents-<name>" + one of these suffixes.
-	suffixGenerate           = "-generate"
-	suffixGenerateStr        = "-generate_str"
-	suffixGenerateStructured = "-generate_structured"
-)
+// ToolAgentsList is the agents-list tool, as in the Python mcp-agent's app
+// server; each agent's tools are named by AgentToolName.
+const ToolAgentsList = "agents-list"
 
 // AgentToolName returns the name of an agent's tool: kind is "generate",
 // "generate_str" or "generate_structured" ("agents-finder-generate_str").
