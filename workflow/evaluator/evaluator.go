@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patternkit"
 )
 
 // Rating is the evaluator's grade of a response. The zero value is not a
@@ -152,7 +153,7 @@ type Options struct {
 // EvaluatorOptimizer refines a response until an evaluator rates it well
 // enough. It is an [llm.AugmentedLLM] and safe for concurrent use.
 type EvaluatorOptimizer struct {
-	core
+	pattern              patternkit.Pattern
 	optimizer, evaluator llm.AugmentedLLM
 	opts                 Options
 }
@@ -180,31 +181,31 @@ func New(optimizer, evaluator llm.AugmentedLLM, opts *Options) (*EvaluatorOptimi
 	if o.Memory == nil {
 		o.Memory = llm.NewMemory()
 	}
-	e := &EvaluatorOptimizer{core: core{kind: "evaluator-optimizer", name: o.Name, memory: o.Memory}, optimizer: optimizer, evaluator: evaluator, opts: o}
+	e := &EvaluatorOptimizer{pattern: patternkit.Pattern{Kind: "evaluator-optimizer", Name: o.Name, Memory: o.Memory}, optimizer: optimizer, evaluator: evaluator, opts: o}
 	switch {
 	case optimizer == nil:
-		return nil, fmt.Errorf("%s: no optimizer LLM", e.label())
+		return nil, fmt.Errorf("%s: no optimizer LLM", e.pattern.Label())
 	case evaluator == nil:
-		return nil, fmt.Errorf("%s: no evaluator LLM", e.label())
+		return nil, fmt.Errorf("%s: no evaluator LLM", e.pattern.Label())
 	case o.MinRating < Poor || o.MinRating > Excellent:
-		return nil, fmt.Errorf("%s: MinRating %d is not a rating: use Poor, Fair, Good or Excellent", e.label(), int(o.MinRating))
+		return nil, fmt.Errorf("%s: MinRating %d is not a rating: use Poor, Fair, Good or Excellent", e.pattern.Label(), int(o.MinRating))
 	case o.MaxRefinements < 0:
-		return nil, fmt.Errorf("%s: MaxRefinements is %d: it must not be negative", e.label(), o.MaxRefinements)
+		return nil, fmt.Errorf("%s: MaxRefinements is %d: it must not be negative", e.pattern.Label(), o.MaxRefinements)
 	}
 	return e, nil
 }
 
 // Name returns the pattern's name.
-func (e *EvaluatorOptimizer) Name() string { return e.name }
+func (e *EvaluatorOptimizer) Name() string { return e.pattern.Name }
 
 // Memory returns the pattern's conversation memory.
-func (e *EvaluatorOptimizer) Memory() llm.Memory { return e.memory }
+func (e *EvaluatorOptimizer) Memory() llm.Memory { return e.pattern.Memory }
 
 // Run runs a turn like Generate and returns its history. On error, the
 // Result (when not nil) holds the attempts made before the failure.
 func (e *EvaluatorOptimizer) Run(ctx context.Context, msgs []llm.Message, params *llm.RequestParams) (*Result, error) {
 	var res *Result
-	_, err := e.turn(ctx, msgs, params, nil, func(ctx context.Context, conv []llm.Message, params *llm.RequestParams, emit emitFunc) ([]llm.Message, error) {
+	_, err := e.pattern.Turn(ctx, msgs, params, nil, func(ctx context.Context, conv []llm.Message, params *llm.RequestParams, emit patternkit.Emit) ([]llm.Message, error) {
 		var out []llm.Message
 		var err error
 		res, out, err = e.loop(ctx, conv, params, emit)
@@ -217,7 +218,7 @@ func (e *EvaluatorOptimizer) Run(ctx context.Context, msgs []llm.Message, params
 // attempt's messages. See Options.RequireThreshold for a loop that never
 // reaches MinRating.
 func (e *EvaluatorOptimizer) Generate(ctx context.Context, msgs []llm.Message, params *llm.RequestParams) ([]llm.Message, error) {
-	return e.turn(ctx, msgs, params, nil, e.run)
+	return e.pattern.Turn(ctx, msgs, params, nil, e.run)
 }
 
 // Stream runs a turn like Generate. It forwards the optimizer's events,
@@ -225,29 +226,29 @@ func (e *EvaluatorOptimizer) Generate(ctx context.Context, msgs []llm.Message, p
 // its name) with the rating and feedback, and ends with the best attempt
 // as the final answer.
 func (e *EvaluatorOptimizer) Stream(ctx context.Context, msgs []llm.Message, params *llm.RequestParams) iter.Seq2[*llm.Event, error] {
-	return e.stream(ctx, msgs, params, e.run)
+	return e.pattern.Stream(ctx, msgs, params, e.run)
 }
 
-func (e *EvaluatorOptimizer) run(ctx context.Context, conv []llm.Message, params *llm.RequestParams, emit emitFunc) ([]llm.Message, error) {
+func (e *EvaluatorOptimizer) run(ctx context.Context, conv []llm.Message, params *llm.RequestParams, emit patternkit.Emit) ([]llm.Message, error) {
 	_, out, err := e.loop(ctx, conv, params, emit)
 	return out, err
 }
 
-func (e *EvaluatorOptimizer) loop(ctx context.Context, conv []llm.Message, params *llm.RequestParams, emit emitFunc) (*Result, []llm.Message, error) {
+func (e *EvaluatorOptimizer) loop(ctx context.Context, conv []llm.Message, params *llm.RequestParams, emit patternkit.Emit) (*Result, []llm.Message, error) {
 	res := &Result{}
 	input := conv
 	for n := 1; n <= e.opts.MaxRefinements+1; n++ {
-		out, err := call(ctx, e.optimizer, input, params, emit)
+		out, err := patternkit.Call(ctx, e.optimizer, input, params, emit)
 		if err != nil {
-			if errors.Is(err, errStopped) {
+			if errors.Is(err, patternkit.ErrStopped) {
 				return res, nil, err
 			}
-			return res, nil, fmt.Errorf("%s: optimizer %q, attempt %d: %w", e.label(), e.optimizer.Name(), n, err)
+			return res, nil, fmt.Errorf("%s: optimizer %q, attempt %d: %w", e.pattern.Label(), e.optimizer.Name(), n, err)
 		}
 		answer := llm.FinalText(out)
 		ev, err := e.evaluate(ctx, conv, answer)
 		if err != nil {
-			return res, nil, fmt.Errorf("%s: evaluator %q, attempt %d: %w", e.label(), e.evaluator.Name(), n, err)
+			return res, nil, fmt.Errorf("%s: evaluator %q, attempt %d: %w", e.pattern.Label(), e.evaluator.Name(), n, err)
 		}
 		a := Attempt{Number: n, Output: out, Evaluation: ev}
 		res.Attempts = append(res.Attempts, a)
@@ -260,7 +261,7 @@ func (e *EvaluatorOptimizer) loop(ctx context.Context, conv []llm.Message, param
 		if emit != nil {
 			note := llm.AssistantText(fmt.Sprintf("Attempt %d rated %s. %s", n, ev.Rating, ev.Feedback))
 			if !emit(&llm.Event{Kind: llm.EventMessage, Source: e.evaluator.Name(), Message: &note}) {
-				return res, nil, errStopped
+				return res, nil, patternkit.ErrStopped
 			}
 		}
 		if ev.Rating >= e.opts.MinRating {
@@ -272,14 +273,14 @@ func (e *EvaluatorOptimizer) loop(ctx context.Context, conv []llm.Message, param
 	best := res.BestAttempt()
 	if !res.ReachedThreshold && e.opts.RequireThreshold {
 		return res, best.Output, fmt.Errorf("%s: %w: the best was attempt %d of %d, rated %s (%s needed): raise MaxRefinements, lower MinRating or improve the optimizer's instruction",
-			e.label(), ErrThresholdNotReached, best.Number, len(res.Attempts), best.Evaluation.Rating, e.opts.MinRating)
+			e.pattern.Label(), ErrThresholdNotReached, best.Number, len(res.Attempts), best.Evaluation.Rating, e.opts.MinRating)
 	}
 	return res, best.Output, nil
 }
 
 func (e *EvaluatorOptimizer) evaluate(ctx context.Context, conv []llm.Message, answer string) (Evaluation, error) {
 	prompt := EvaluationPrompt(conv, answer, e.opts.Criteria)
-	ans, err := llm.GenerateStructured[EvaluationAnswer](ctx, e.evaluator, llm.Prompt(prompt), stateless(e.opts.EvaluatorParams))
+	ans, err := llm.GenerateStructured[EvaluationAnswer](ctx, e.evaluator, llm.Prompt(prompt), patternkit.Stateless(e.opts.EvaluatorParams))
 	if err != nil {
 		return Evaluation{}, err
 	}
@@ -294,7 +295,7 @@ func (e *EvaluatorOptimizer) evaluate(ctx context.Context, conv []llm.Message, a
 // message) to rate answer as a response to conv.
 func EvaluationPrompt(conv []llm.Message, answer, criteria string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Evaluate the response below to the request.\n\nRequest:\n%s\n\nResponse:\n%s\n\n", transcript(conv), answer)
+	fmt.Fprintf(&b, "Evaluate the response below to the request.\n\nRequest:\n%s\n\nResponse:\n%s\n\n", patternkit.Transcript(conv), answer)
 	if criteria != "" {
 		fmt.Fprintf(&b, "Criteria:\n%s\n\n", criteria)
 	}
@@ -316,22 +317,4 @@ func RefinementPrompt(ev Evaluation, min Rating) string {
 	}
 	b.WriteString("\nWrite an improved response to the original request. Reply with the response only.")
 	return b.String()
-}
-
-// transcript renders the conversation: the text of a single message, or
-// each message's text prefixed by its role.
-func transcript(conv []llm.Message) string {
-	if len(conv) == 1 {
-		return conv[0].Text()
-	}
-	var b strings.Builder
-	for _, m := range conv {
-		if m.Role == llm.RoleTool {
-			continue
-		}
-		if t := m.Text(); t != "" {
-			fmt.Fprintf(&b, "%s: %s\n\n", m.Role, t)
-		}
-	}
-	return strings.TrimSpace(b.String())
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/mcp-agent-go/mcp-agent/llm"
 	"github.com/mcp-agent-go/mcp-agent/llm/replay"
 	"github.com/mcp-agent-go/mcp-agent/workflow/evaluator"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patterntest"
 )
 
 func rating(r, feedback string, focus ...string) string {
@@ -47,7 +48,7 @@ func TestRefinesUntilThreshold(t *testing.T) {
 	mcp.AddTool(srv, &mcp.Tool{Name: "count_words", Description: "Count the words of a text."}, func(ctx context.Context, _ *mcp.CallToolRequest, in wordsIn) (*mcp.CallToolResult, any, error) {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprint(len(strings.Fields(in.Text)))}}}, nil, nil
 	})
-	servers := connect(t, "text", srv)
+	servers := patterntest.Connect(t, "text", srv)
 	s, err := replay.Parse([]byte(`
 turns:
   - text: Roses are red.
@@ -57,9 +58,9 @@ turns:
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{Provider: replay.New(s, nil)}
-	writer := llm.New(newAgent(t, "writer", servers, "text"), rec, nil)
-	critic, criticRec := scripted(t, "critic", evaluatorScript(
+	rec := &patterntest.Recorder{Provider: replay.New(s, nil)}
+	writer := llm.New(patterntest.NewAgent(t, "writer", servers, "text"), rec, nil)
+	critic, criticRec := patterntest.Scripted(t, "critic", evaluatorScript(
 		rating("FAIR", "Too short.", "length", "rhyme"),
 		rating("GOOD", "Rhymes now."),
 	))
@@ -91,7 +92,7 @@ turns:
 	}
 
 	// The revision request: the conversation, the previous response, the feedback.
-	reqs := rec.requests()
+	reqs := rec.Requests()
 	wantRevision := []llm.Message{
 		llm.UserText("Write a couplet."),
 		llm.AssistantText("Roses are red."),
@@ -101,15 +102,15 @@ turns:
 		t.Errorf("revision request (-want +got):\n%s", diff)
 	}
 	wantEvalPrompt := "Evaluate the response below to the request.\n\nRequest:\nWrite a couplet.\n\nResponse:\nRoses are red.\n\nCriteria:\nA rhyming couplet.\n\nRate the response EXCELLENT, GOOD, FAIR or POOR. In feedback, say specifically what to improve; set needs_improvement; list the most important focus areas."
-	if diff := cmp.Diff(wantEvalPrompt, criticRec.requests()[0].Messages[0].Text()); diff != "" {
+	if diff := cmp.Diff(wantEvalPrompt, criticRec.Requests()[0].Messages[0].Text()); diff != "" {
 		t.Errorf("evaluation prompt (-want +got):\n%s", diff)
 	}
 }
 
 func TestNeverReachesThreshold(t *testing.T) {
 	newEO := func(require bool) *evaluator.EvaluatorOptimizer {
-		writer, _ := scripted(t, "writer", "turns: [{text: draft 1}, {text: draft 2}, {text: draft 3}]")
-		critic, _ := scripted(t, "critic", evaluatorScript(rating("POOR", "Bad."), rating("FAIR", "Better."), rating("FAIR", "Same.")))
+		writer, _ := patterntest.Scripted(t, "writer", "turns: [{text: draft 1}, {text: draft 2}, {text: draft 3}]")
+		critic, _ := patterntest.Scripted(t, "critic", evaluatorScript(rating("POOR", "Bad."), rating("FAIR", "Better."), rating("FAIR", "Same.")))
 		eo, err := evaluator.New(writer, critic, &evaluator.Options{Name: "poet", MinRating: evaluator.Excellent, MaxRefinements: 2, RequireThreshold: require})
 		if err != nil {
 			t.Fatal(err)
@@ -143,21 +144,21 @@ func TestNeverReachesThreshold(t *testing.T) {
 }
 
 func TestFirstAttemptExcellent(t *testing.T) {
-	writer, rec := scripted(t, "writer", "turns: [{text: perfect}]")
-	critic, _ := scripted(t, "critic", evaluatorScript(rating("excellent", "Great.")))
+	writer, rec := patterntest.Scripted(t, "writer", "turns: [{text: perfect}]")
+	critic, _ := patterntest.Scripted(t, "critic", evaluatorScript(rating("excellent", "Great.")))
 	eo, _ := evaluator.New(writer, critic, nil)
 	res, err := eo.Run(t.Context(), llm.Prompt("go"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Attempts) != 1 || res.Attempts[0].Evaluation.Rating != evaluator.Excellent || len(rec.requests()) != 1 {
+	if len(res.Attempts) != 1 || res.Attempts[0].Evaluation.Rating != evaluator.Excellent || len(rec.Requests()) != 1 {
 		t.Errorf("attempts = %+v", res.Attempts)
 	}
 }
 
 func TestBadRating(t *testing.T) {
-	writer, _ := scripted(t, "writer", "turns: [{text: draft}]")
-	critic, _ := scripted(t, "critic", evaluatorScript(rating("SUPERB", "Wow.")))
+	writer, _ := patterntest.Scripted(t, "writer", "turns: [{text: draft}]")
+	critic, _ := patterntest.Scripted(t, "critic", evaluatorScript(rating("SUPERB", "Wow.")))
 	eo, _ := evaluator.New(writer, critic, nil)
 	res, err := eo.Run(t.Context(), llm.Prompt("go"), nil)
 	if !errors.Is(err, llm.ErrInvalidStructuredOutput) {
@@ -173,8 +174,8 @@ func TestBadRating(t *testing.T) {
 }
 
 func TestOptimizerFails(t *testing.T) {
-	writer, _ := scripted(t, "writer", "turns: [{text: draft}]") // one turn only
-	critic, _ := scripted(t, "critic", evaluatorScript(rating("POOR", "No.")))
+	writer, _ := patterntest.Scripted(t, "writer", "turns: [{text: draft}]") // one turn only
+	critic, _ := patterntest.Scripted(t, "critic", evaluatorScript(rating("POOR", "No.")))
 	eo, _ := evaluator.New(writer, critic, nil)
 	res, err := eo.Run(t.Context(), llm.Prompt("go"), nil)
 	if !errors.Is(err, replay.ErrExhausted) || !strings.HasPrefix(err.Error(), `evaluator-optimizer "evaluator-optimizer": optimizer "writer", attempt 2: `) {
@@ -186,8 +187,8 @@ func TestOptimizerFails(t *testing.T) {
 }
 
 func TestStream(t *testing.T) {
-	writer, _ := scripted(t, "writer", "turns: [{text: draft 1}, {text: draft 2}]")
-	critic, _ := scripted(t, "critic", evaluatorScript(rating("FAIR", "More."), rating("GOOD", "Fine.")))
+	writer, _ := patterntest.Scripted(t, "writer", "turns: [{text: draft 1}, {text: draft 2}]")
+	critic, _ := patterntest.Scripted(t, "critic", evaluatorScript(rating("FAIR", "More."), rating("GOOD", "Fine.")))
 	eo, _ := evaluator.New(writer, critic, &evaluator.Options{Name: "loop"})
 	var got []string
 	for ev, err := range eo.Stream(t.Context(), llm.Prompt("go"), nil) {
@@ -232,7 +233,7 @@ func TestRatingText(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	w, _ := scripted(t, "w", "turns: [{text: x}]")
+	w, _ := patterntest.Scripted(t, "w", "turns: [{text: x}]")
 	for _, tc := range []struct {
 		name      string
 		opt, eval llm.AugmentedLLM

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
 	"github.com/mcp-agent-go/mcp-agent/workflow/evaluator"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patterntest"
 	"github.com/mcp-agent-go/mcp-agent/workflow/parallel"
 )
 
@@ -17,15 +18,15 @@ import (
 func TestInsideParallel(t *testing.T) {
 	var members []llm.AugmentedLLM
 	for _, lang := range []string{"french", "german"} {
-		writer, _ := scripted(t, lang+"_writer", fmt.Sprintf("turns: [{text: %s draft, usage: {input: 10}}, {text: %s final, usage: {input: 10}}]", lang, lang))
-		critic, _ := scripted(t, lang+"_critic", evaluatorScript(rating("POOR", "Redo."), rating("GOOD", "Good.")))
+		writer, _ := patterntest.Scripted(t, lang+"_writer", fmt.Sprintf("turns: [{text: %s draft, usage: {input: 10}}, {text: %s final, usage: {input: 10}}]", lang, lang))
+		critic, _ := patterntest.Scripted(t, lang+"_critic", evaluatorScript(rating("POOR", "Redo."), rating("GOOD", "Good.")))
 		eo, err := evaluator.New(writer, critic, &evaluator.Options{Name: lang})
 		if err != nil {
 			t.Fatal(err)
 		}
 		members = append(members, eo)
 	}
-	judge, judgeRec := scripted(t, "judge", "turns: [{text: Both translations are fine.}]")
+	judge, judgeRec := patterntest.Scripted(t, "judge", "turns: [{text: Both translations are fine.}]")
 	p, err := parallel.New(parallel.Aggregator(judge), members, &parallel.Options{Name: "translate"})
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +39,7 @@ func TestInsideParallel(t *testing.T) {
 	if got != "Both translations are fine." {
 		t.Errorf("answer = %q", got)
 	}
-	prompt := judgeRec.requests()[0].Messages[0].Text()
+	prompt := judgeRec.Requests()[0].Messages[0].Text()
 	for _, want := range []string{"<response member=\"french\">\nfrench final\n</response>", "<response member=\"german\">\ngerman final\n</response>"} {
 		if !strings.Contains(prompt, want) {
 			t.Errorf("the aggregator did not get the best attempts: missing %q in\n%s", want, prompt)

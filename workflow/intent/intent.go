@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
 	"github.com/mcp-agent-go/mcp-agent/workflow/embedding"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patternkit"
 )
 
 // An Intent is one thing a user may want.
@@ -65,7 +66,7 @@ type Options struct {
 // whose answer is the JSON array of its top [Match] values, so it can be a
 // member of any pattern. It is safe for concurrent use.
 type Classifier struct {
-	core
+	pattern     patternkit.Pattern
 	intents     []Intent
 	topK        int
 	params      *llm.RequestParams
@@ -88,7 +89,7 @@ func NewLLM(classifierLLM llm.AugmentedLLM, intents []Intent, opts *Options) (*C
 		return nil, err
 	}
 	if classifierLLM == nil {
-		return nil, fmt.Errorf("%s: no classifying LLM", c.label())
+		return nil, fmt.Errorf("%s: no classifying LLM", c.pattern.Label())
 	}
 	c.llm = classifierLLM
 	c.classify = c.classifyLLM
@@ -104,7 +105,7 @@ func NewEmbedding(e embedding.Embedder, intents []Intent, opts *Options) (*Class
 		return nil, err
 	}
 	if e == nil {
-		return nil, fmt.Errorf("%s: no embedder", c.label())
+		return nil, fmt.Errorf("%s: no embedder", c.pattern.Label())
 	}
 	c.emb = e
 	c.classify = c.classifyEmbedding
@@ -116,34 +117,34 @@ func newClassifier(intents []Intent, opts *Options) (*Classifier, error) {
 		opts = &Options{}
 	}
 	c := &Classifier{
-		core:        core{kind: "intent classifier", name: opts.Name, memory: opts.Memory},
+		pattern:     patternkit.Pattern{Kind: "intent classifier", Name: opts.Name, Memory: opts.Memory},
 		intents:     slices.Clone(intents),
 		topK:        max(1, opts.TopK),
 		params:      opts.Params,
 		instruction: opts.Instruction,
 	}
-	if c.name == "" {
-		c.name = "intent"
+	if c.pattern.Name == "" {
+		c.pattern.Name = "intent"
 	}
-	if c.memory == nil {
-		c.memory = llm.NewMemory()
+	if c.pattern.Memory == nil {
+		c.pattern.Memory = llm.NewMemory()
 	}
 	if len(intents) == 0 {
-		return nil, fmt.Errorf("%s: no intents: give at least one", c.label())
+		return nil, fmt.Errorf("%s: no intents: give at least one", c.pattern.Label())
 	}
 	seen := map[string]bool{}
 	for i, in := range intents {
 		switch {
 		case in.Name == "":
-			return nil, fmt.Errorf("%s: intent %d has no name", c.label(), i)
+			return nil, fmt.Errorf("%s: intent %d has no name", c.pattern.Label(), i)
 		case seen[in.Name]:
-			return nil, fmt.Errorf("%s: intent %q is listed twice: names must be unique", c.label(), in.Name)
+			return nil, fmt.Errorf("%s: intent %q is listed twice: names must be unique", c.pattern.Label(), in.Name)
 		case strings.TrimSpace(in.Description) == "" && len(in.Examples) == 0:
-			return nil, fmt.Errorf("%s: intent %q has neither a description nor examples: give the classifier something to match", c.label(), in.Name)
+			return nil, fmt.Errorf("%s: intent %q has neither a description nor examples: give the classifier something to match", c.pattern.Label(), in.Name)
 		}
 		for j, ex := range in.Examples {
 			if strings.TrimSpace(ex) == "" {
-				return nil, fmt.Errorf("%s: intent %q: example %d is empty", c.label(), in.Name, j)
+				return nil, fmt.Errorf("%s: intent %q: example %d is empty", c.pattern.Label(), in.Name, j)
 			}
 		}
 		seen[in.Name] = true
@@ -152,10 +153,10 @@ func newClassifier(intents []Intent, opts *Options) (*Classifier, error) {
 }
 
 // Name returns the classifier's name.
-func (c *Classifier) Name() string { return c.name }
+func (c *Classifier) Name() string { return c.pattern.Name }
 
 // Memory returns the classifier's conversation memory.
-func (c *Classifier) Memory() llm.Memory { return c.memory }
+func (c *Classifier) Memory() llm.Memory { return c.pattern.Memory }
 
 // Intents returns the classifier's intents.
 func (c *Classifier) Intents() []Intent { return slices.Clone(c.intents) }
@@ -176,11 +177,9 @@ func (c *Classifier) Intent(name string) (Intent, bool) {
 // classifier's memory is not used.
 func (c *Classifier) Classify(ctx context.Context, conv []llm.Message, k int) ([]Match, error) {
 	if len(conv) == 0 {
-		return nil, fmt.Errorf("%s: no messages to classify: pass at least one message", c.label())
+		return nil, fmt.Errorf("%s: no messages to classify: pass at least one message", c.pattern.Label())
 	}
-	if t := llm.UsageFromContext(ctx); t != nil {
-		ctx = llm.ContextWithUsage(ctx, t.Child(c.name, llm.UsageWorkflow))
-	}
+	ctx = patternkit.WithUsageNode(ctx, c.pattern.Name)
 	return c.classifyK(ctx, conv, k)
 }
 
@@ -200,15 +199,15 @@ func (c *Classifier) classifyK(ctx context.Context, conv []llm.Message, k int) (
 // the JSON array of the top Options.TopK matches, such as
 // [{"intent":"refund","confidence":0.9,"reasoning":"..."}].
 func (c *Classifier) Generate(ctx context.Context, msgs []llm.Message, params *llm.RequestParams) ([]llm.Message, error) {
-	return c.turn(ctx, msgs, params, nil, c.run)
+	return c.pattern.Turn(ctx, msgs, params, nil, c.run)
 }
 
 // Stream runs a turn like Generate; it emits only the final answer.
 func (c *Classifier) Stream(ctx context.Context, msgs []llm.Message, params *llm.RequestParams) iter.Seq2[*llm.Event, error] {
-	return c.stream(ctx, msgs, params, c.run)
+	return c.pattern.Stream(ctx, msgs, params, c.run)
 }
 
-func (c *Classifier) run(ctx context.Context, conv []llm.Message, _ *llm.RequestParams, _ emitFunc) ([]llm.Message, error) {
+func (c *Classifier) run(ctx context.Context, conv []llm.Message, _ *llm.RequestParams, _ patternkit.Emit) ([]llm.Message, error) {
 	m, err := c.classifyK(ctx, conv, c.topK)
 	if err != nil {
 		return nil, err
@@ -252,7 +251,7 @@ func ClassificationPrompt(intents []Intent, conv []llm.Message, k int, instructi
 			}
 		}
 	}
-	fmt.Fprintf(&b, "\nRequest:\n%s\n\n", transcript(conv))
+	fmt.Fprintf(&b, "\nRequest:\n%s\n\n", patternkit.Transcript(conv))
 	if instruction != "" {
 		b.WriteString(instruction + "\n\n")
 	}
@@ -262,9 +261,9 @@ func ClassificationPrompt(intents []Intent, conv []llm.Message, k int, instructi
 
 func (c *Classifier) classifyLLM(ctx context.Context, conv []llm.Message, k int) ([]Match, error) {
 	prompt := ClassificationPrompt(c.intents, conv, k, c.instruction)
-	ans, err := llm.GenerateStructured[Classification](ctx, c.llm, llm.Prompt(prompt), stateless(c.params))
+	ans, err := llm.GenerateStructured[Classification](ctx, c.llm, llm.Prompt(prompt), patternkit.Stateless(c.params))
 	if err != nil {
-		return nil, fmt.Errorf("%s: classifying LLM %q: %w", c.label(), c.llm.Name(), err)
+		return nil, fmt.Errorf("%s: classifying LLM %q: %w", c.pattern.Label(), c.llm.Name(), err)
 	}
 	var out []Match
 	picked := map[string]bool{}
@@ -286,7 +285,7 @@ func (c *Classifier) classifyLLM(ctx context.Context, conv []llm.Message, k int)
 		for i, in := range c.intents {
 			names[i] = in.Name
 		}
-		return nil, fmt.Errorf("%s: %w: %q (intents: %s)", c.label(), ErrUnknownIntent, unknown, strings.Join(names, ", "))
+		return nil, fmt.Errorf("%s: %w: %q (intents: %s)", c.pattern.Label(), ErrUnknownIntent, unknown, strings.Join(names, ", "))
 	}
 	slices.SortStableFunc(out, func(a, b Match) int { return cmp.Compare(b.Confidence, a.Confidence) })
 	return out, nil
@@ -343,18 +342,18 @@ func (c *Classifier) intentVectors(ctx context.Context) ([][][]float64, error) {
 func (c *Classifier) classifyEmbedding(ctx context.Context, conv []llm.Message, k int) ([]Match, error) {
 	ivecs, err := c.intentVectors(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%s: embedding the intents: %w", c.label(), err)
+		return nil, fmt.Errorf("%s: embedding the intents: %w", c.pattern.Label(), err)
 	}
-	query := lastUserText(conv)
+	query := patternkit.LastUserText(conv)
 	if strings.TrimSpace(query) == "" {
-		return nil, fmt.Errorf("%s: the last user message has no text to classify", c.label())
+		return nil, fmt.Errorf("%s: the last user message has no text to classify", c.pattern.Label())
 	}
 	qv, err := c.emb.Embed(ctx, []string{query})
 	if err != nil {
-		return nil, fmt.Errorf("%s: embedding the request: %w", c.label(), err)
+		return nil, fmt.Errorf("%s: embedding the request: %w", c.pattern.Label(), err)
 	}
 	if len(qv) != 1 {
-		return nil, fmt.Errorf("%s: embedding the request: the embedder returned %d vectors for 1 text", c.label(), len(qv))
+		return nil, fmt.Errorf("%s: embedding the request: the embedder returned %d vectors for 1 text", c.pattern.Label(), len(qv))
 	}
 	out := make([]Match, len(c.intents))
 	for i, in := range c.intents {
@@ -366,31 +365,4 @@ func (c *Classifier) classifyEmbedding(ctx context.Context, conv []llm.Message, 
 	}
 	slices.SortStableFunc(out, func(a, b Match) int { return cmp.Compare(b.Confidence, a.Confidence) })
 	return out[:k], nil
-}
-
-// transcript renders the conversation for the prompt: the text of a
-// single message, or each message's text prefixed by its role.
-func transcript(conv []llm.Message) string {
-	if len(conv) == 1 {
-		return conv[0].Text()
-	}
-	var b strings.Builder
-	for _, m := range conv {
-		if m.Role == llm.RoleTool {
-			continue
-		}
-		if t := m.Text(); t != "" {
-			fmt.Fprintf(&b, "%s: %s\n\n", m.Role, t)
-		}
-	}
-	return strings.TrimSpace(b.String())
-}
-
-func lastUserText(conv []llm.Message) string {
-	for i := len(conv) - 1; i >= 0; i-- {
-		if conv[i].Role == llm.RoleUser {
-			return conv[i].Text()
-		}
-	}
-	return ""
 }

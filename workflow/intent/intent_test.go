@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
 	"github.com/mcp-agent-go/mcp-agent/workflow/intent"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patterntest"
 )
 
 var intents = []intent.Intent{
@@ -17,7 +18,7 @@ var intents = []intent.Intent{
 }
 
 func TestLLMClassify(t *testing.T) {
-	cl, rec := scripted(t, "classifier", `turns:
+	cl, rec := patterntest.Scripted(t, "classifier", `turns:
   - text: '{"intents": [
       {"intent": "greeting", "confidence": 0.4, "reasoning": "Starts with hello."},
       {"intent": "Refund", "confidence": 0.9, "reasoning": "Asks for money back."},
@@ -60,7 +61,7 @@ Request:
 Hello, I'd like a refund for order 12.
 
 Answer with at most 3 intents, best match first, each with a confidence from 0 to 1 and a one-sentence reasoning. Use only the names listed above; leave out intents that do not match.`
-	reqs := rec.requests()
+	reqs := rec.Requests()
 	if diff := cmp.Diff(wantPrompt, reqs[0].Messages[0].Text()); diff != "" {
 		t.Errorf("prompt (-want +got):\n%s", diff)
 	}
@@ -70,7 +71,7 @@ Answer with at most 3 intents, best match first, each with a confidence from 0 t
 }
 
 func TestLLMClassifyNoneAndUnknown(t *testing.T) {
-	cl, _ := scripted(t, "classifier", `turns: [{text: '{"intents": []}'}, {text: '{"intents": [{"intent": "billing", "confidence": 1, "reasoning": "x"}]}'}]`)
+	cl, _ := patterntest.Scripted(t, "classifier", `turns: [{text: '{"intents": []}'}, {text: '{"intents": [{"intent": "billing", "confidence": 1, "reasoning": "x"}]}'}]`)
 	c, _ := intent.NewLLM(cl, intents, &intent.Options{Name: "support"})
 	got, err := c.Classify(t.Context(), llm.Prompt("asdf"), 1)
 	if err != nil || len(got) != 0 {
@@ -86,7 +87,7 @@ func TestLLMClassifyNoneAndUnknown(t *testing.T) {
 }
 
 func TestEmbeddingClassify(t *testing.T) {
-	emb, api := newEmbedder(t, "hello", "money", "rain")
+	emb, api := patterntest.NewEmbedder(t, "hello", "money", "rain")
 	c, err := intent.NewEmbedding(emb, []intent.Intent{
 		{Name: "greeting", Description: "Says hello.", Examples: []string{"hello hello"}},
 		{Name: "refund", Description: "Wants money back."},
@@ -114,7 +115,7 @@ func TestEmbeddingClassify(t *testing.T) {
 		t.Errorf("answer = %s", ans)
 	}
 	// Intent texts (description and examples) are embedded once.
-	reqs := api.requests()
+	reqs := api.Requests()
 	want := [][]string{{"greeting: Says hello.", "hello hello", "refund: Wants money back.", "rain?"}, {"Will it rain? Hello!"}, {"money back please"}}
 	if diff := cmp.Diff(want, reqs); diff != "" {
 		t.Errorf("embedding requests (-want +got):\n%s", diff)
@@ -122,7 +123,7 @@ func TestEmbeddingClassify(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	cl, _ := scripted(t, "classifier", "turns: [{text: x}]")
+	cl, _ := patterntest.Scripted(t, "classifier", "turns: [{text: x}]")
 	for _, tc := range []struct {
 		name    string
 		intents []intent.Intent

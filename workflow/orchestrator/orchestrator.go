@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patternkit"
 )
 
 // Mode is how the planner plans.
@@ -256,7 +257,7 @@ func (o *Orchestrator) Generate(ctx context.Context, msgs []llm.Message, params 
 // concurrent tasks interleave); the synthesizer's events; and the final
 // answer.
 func (o *Orchestrator) Stream(ctx context.Context, msgs []llm.Message, params *llm.RequestParams) iter.Seq2[*llm.Event, error] {
-	return stream(ctx, o.name, func(ctx context.Context, emit emitFunc) ([]llm.Message, error) {
+	return patternkit.Stream(ctx, o.name, func(ctx context.Context, emit patternkit.Emit) ([]llm.Message, error) {
 		res, err := o.run(ctx, msgs, params, emit)
 		if err != nil {
 			return nil, err
@@ -272,12 +273,12 @@ func (o *Orchestrator) Run(ctx context.Context, msgs []llm.Message, params *llm.
 	return o.run(ctx, msgs, params, nil)
 }
 
-func (o *Orchestrator) run(ctx context.Context, msgs []llm.Message, params *llm.RequestParams, emit emitFunc) (*Result, error) {
+func (o *Orchestrator) run(ctx context.Context, msgs []llm.Message, params *llm.RequestParams, emit patternkit.Emit) (*Result, error) {
 	res := &Result{}
 	if o.onResult != nil {
 		defer func() { o.onResult(res) }()
 	}
-	conv, err := loadConversation(ctx, o.label(), o.memory, msgs, params)
+	conv, err := patternkit.LoadConversation(ctx, o.label(), o.memory, msgs, params)
 	if err != nil {
 		return res, err
 	}
@@ -286,10 +287,8 @@ func (o *Orchestrator) run(ctx context.Context, msgs []llm.Message, params *llm.
 		return res, fmt.Errorf("%s: the conversation has no user message: the last user message is the objective", o.label())
 	}
 	res.Objective = conv[i].Text()
-	if t := llm.UsageFromContext(ctx); t != nil {
-		ctx = llm.ContextWithUsage(ctx, t.Child(o.name, llm.UsageWorkflow))
-	}
-	mp := stateless(params) // members: no history, no response schema
+	ctx = patternkit.WithUsageNode(ctx, o.name)
+	mp := patternkit.Stateless(params) // members: no history, no response schema
 	mp.ResponseSchema = nil
 	if o.mode == Iterative {
 		err = o.runIterative(ctx, conv, res, mp, emit)
@@ -299,9 +298,9 @@ func (o *Orchestrator) run(ctx context.Context, msgs []llm.Message, params *llm.
 	if err != nil {
 		return res, err
 	}
-	out, err := call(ctx, o.synthesizer, replaceLastUser(conv, synthesisPrompt(res.Objective, res.Steps)), params, emit)
+	out, err := patternkit.Call(ctx, o.synthesizer, replaceLastUser(conv, synthesisPrompt(res.Objective, res.Steps)), params, emit)
 	if err != nil {
-		if errors.Is(err, errStopped) {
+		if errors.Is(err, patternkit.ErrStopped) {
 			return res, err
 		}
 		return res, fmt.Errorf("%s: synthesizer %q: %w", o.label(), o.synthesizer.Name(), err)
@@ -310,7 +309,7 @@ func (o *Orchestrator) run(ctx context.Context, msgs []llm.Message, params *llm.
 		return res, fmt.Errorf("%s: synthesizer %q returned no answer", o.label(), o.synthesizer.Name())
 	}
 	res.Messages = out
-	if useHistory(params) {
+	if patternkit.UseHistory(params) {
 		if err := o.memory.Append(ctx, append(slices.Clip(msgs), out[len(out)-1])...); err != nil {
 			return res, fmt.Errorf("%s: saving memory: %w", o.label(), err)
 		}
@@ -318,7 +317,7 @@ func (o *Orchestrator) run(ctx context.Context, msgs []llm.Message, params *llm.
 	return res, nil
 }
 
-func (o *Orchestrator) runFull(ctx context.Context, conv []llm.Message, res *Result, mp *llm.RequestParams, emit emitFunc) error {
+func (o *Orchestrator) runFull(ctx context.Context, conv []llm.Message, res *Result, mp *llm.RequestParams, emit patternkit.Emit) error {
 	res.Iterations = 1
 	prompt := replaceLastUser(conv, o.plannerPrompt(res.Objective, nil, o.maxSteps))
 	plan, err := makePlan(ctx, o, prompt, mp, emit, func(p Plan) error { return o.validate(p.Steps, 1, o.maxSteps) })
@@ -334,7 +333,7 @@ func (o *Orchestrator) runFull(ctx context.Context, conv []llm.Message, res *Res
 	return nil
 }
 
-func (o *Orchestrator) runIterative(ctx context.Context, conv []llm.Message, res *Result, mp *llm.RequestParams, emit emitFunc) error {
+func (o *Orchestrator) runIterative(ctx context.Context, conv []llm.Message, res *Result, mp *llm.RequestParams, emit patternkit.Emit) error {
 	for {
 		if res.Iterations >= o.maxIter {
 			return fmt.Errorf("%s: %w: the planner did not declare the objective complete in %d planning rounds (%d steps ran); raise Options.MaxIterations or narrow the objective",
@@ -372,7 +371,7 @@ func (o *Orchestrator) runIterative(ctx context.Context, conv []llm.Message, res
 
 // makePlan asks the planner for a T and checks it; an answer that fails
 // the check is sent back once with the problems (the repair round).
-func makePlan[T any](ctx context.Context, o *Orchestrator, msgs []llm.Message, params *llm.RequestParams, emit emitFunc, check func(T) error) (T, error) {
+func makePlan[T any](ctx context.Context, o *Orchestrator, msgs []llm.Message, params *llm.RequestParams, emit patternkit.Emit, check func(T) error) (T, error) {
 	ask := func(msgs []llm.Message) (T, error) {
 		v, err := llm.GenerateStructured[T](ctx, o.planner, msgs, params)
 		if err != nil {
@@ -381,7 +380,7 @@ func makePlan[T any](ctx context.Context, o *Orchestrator, msgs []llm.Message, p
 		if emit != nil {
 			m := llm.AssistantText(mustJSON(v))
 			if !emit(&llm.Event{Kind: llm.EventMessage, Source: o.planner.Name(), Message: &m}) {
-				return v, errStopped
+				return v, patternkit.ErrStopped
 			}
 		}
 		return v, nil
@@ -407,7 +406,7 @@ func makePlan[T any](ctx context.Context, o *Orchestrator, msgs []llm.Message, p
 // runStep runs the tasks of step n concurrently (bounded by
 // MaxConcurrency) and appends its StepResult to res. Streamed, the
 // workers' events are forwarded from this goroutine as they arrive.
-func (o *Orchestrator) runStep(ctx context.Context, res *Result, n int, step Step, mp *llm.RequestParams, emit emitFunc) error {
+func (o *Orchestrator) runStep(ctx context.Context, res *Result, n int, step Step, mp *llm.RequestParams, emit patternkit.Emit) error {
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -418,7 +417,7 @@ func (o *Orchestrator) runStep(ctx context.Context, res *Result, n int, step Ste
 		sem = make(chan struct{}, o.limit)
 	}
 	var events chan *llm.Event
-	var forward emitFunc
+	var forward patternkit.Emit
 	if emit != nil {
 		events = make(chan *llm.Event)
 		forward = func(ev *llm.Event) bool { events <- ev; return true } // always drained below
@@ -437,7 +436,7 @@ func (o *Orchestrator) runStep(ctx context.Context, res *Result, n int, step Ste
 				}
 			}
 			msgs := []llm.Message{llm.UserText(taskPrompt(res.Objective, prior, task))}
-			out, err := call(gctx, o.byName[task.Worker], msgs, mp, forward)
+			out, err := patternkit.Call(gctx, o.byName[task.Worker], msgs, mp, forward)
 			if err == nil && len(out) == 0 {
 				err = errors.New("the worker returned no answer")
 			}
@@ -471,7 +470,7 @@ func (o *Orchestrator) runStep(ctx context.Context, res *Result, n int, step Ste
 	res.Steps = append(res.Steps, sr)
 	switch {
 	case stopped:
-		return errStopped
+		return patternkit.ErrStopped
 	case parent.Err() != nil:
 		return fmt.Errorf("%s: step %d: %w", o.label(), n, parent.Err())
 	case err != nil:

@@ -13,16 +13,17 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
 	"github.com/mcp-agent-go/mcp-agent/llm/replay"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patterntest"
 	"github.com/mcp-agent-go/mcp-agent/workflow/orchestrator"
 )
 
 const objective = "Write a short note about Go."
 
 // team returns the usual workers: researcher and writer, scripted.
-func team(t *testing.T, research, write string) ([]orchestrator.Worker, *recorder, *recorder) {
+func team(t *testing.T, research, write string) ([]orchestrator.Worker, *patterntest.Recorder, *patterntest.Recorder) {
 	t.Helper()
-	researcher, rrec := scripted(t, "researcher", nil, research)
-	writer, wrec := scripted(t, "writer", nil, write)
+	researcher, rrec := patterntest.ScriptedWithTools(t, "researcher", nil, research)
+	writer, wrec := patterntest.ScriptedWithTools(t, "writer", nil, write)
 	return []orchestrator.Worker{
 		{LLM: researcher, Description: "Finds facts."},
 		{LLM: writer},
@@ -30,8 +31,8 @@ func team(t *testing.T, research, write string) ([]orchestrator.Worker, *recorde
 }
 
 func TestFullMode(t *testing.T) {
-	servers := connect(t, "words", wordsServer())
-	counter, crec := scripted(t, "counter", newAgent(t, "counter", servers, "words"), `
+	servers := patterntest.Connect(t, "words", wordsServer())
+	counter, crec := patterntest.ScriptedWithTools(t, "counter", patterntest.NewAgent(t, "counter", servers, "words"), `
 turns:
   - tool_calls: [{name: words_count, arguments: {text: one two three}}]
   - text: The text has 3 words.
@@ -40,7 +41,7 @@ turns:
 		"turns: [{text: 'Facts: Go was released in 2009.', usage: {input: 10, output: 5}}]",
 		"turns: [{text: 'Go, released in 2009, has 3 words.'}]")
 	workers = append(workers, orchestrator.Worker{LLM: counter, Name: "word_counter", Description: "Counts words with a tool."})
-	planner, prec := scripted(t, "planner", nil, `
+	planner, prec := patterntest.ScriptedWithTools(t, "planner", nil, `
 turns:
   - text: '{"steps": [
       {"description": "Gather", "tasks": [
@@ -49,7 +50,7 @@ turns:
       {"description": "Write", "tasks": [{"description": "Write a summary", "worker": "writer"}]}]}'
     usage: {input: 100, output: 20}
 `)
-	synth, srec := scripted(t, "synthesizer", nil, "turns: [{text: Go appeared in 2009.}]")
+	synth, srec := patterntest.ScriptedWithTools(t, "synthesizer", nil, "turns: [{text: Go appeared in 2009.}]")
 	o, err := orchestrator.New(planner, workers, &orchestrator.Options{Synthesizer: synth})
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +93,7 @@ turns:
 	}
 
 	// The planner sees the objective and the workers, and is asked for a Plan.
-	pp := prec.prompt(t, 0)
+	pp := prec.Prompt(t, 0)
 	for _, want := range []string{
 		"<objective>\n" + objective + "\n</objective>",
 		"<worker name=\"researcher\">\nFinds facts.\n</worker>\n<worker name=\"writer\"/>\n<worker name=\"word_counter\">\nCounts words with a tool.\n</worker>",
@@ -102,14 +103,14 @@ turns:
 			t.Errorf("planner prompt lacks %q:\n%s", want, pp)
 		}
 	}
-	if rs := prec.requests()[0].ResponseSchema; rs == nil || rs.Name != "Plan" {
+	if rs := prec.Requests()[0].ResponseSchema; rs == nil || rs.Name != "Plan" {
 		t.Errorf("planner response schema = %+v, want Plan", rs)
 	}
 	// The first step's tasks see no results; the second sees both.
-	if p := rrec.prompt(t, 0); strings.Contains(p, "previous_results") || !strings.Contains(p, "<task>\nFind facts about Go\n</task>") {
+	if p := rrec.Prompt(t, 0); strings.Contains(p, "previous_results") || !strings.Contains(p, "<task>\nFind facts about Go\n</task>") {
 		t.Errorf("researcher prompt:\n%s", p)
 	}
-	wp := wrec.prompt(t, 0)
+	wp := wrec.Prompt(t, 0)
 	for _, want := range []string{
 		"<objective>\n" + objective + "\n</objective>",
 		"<result step=\"1\" task=\"1\" worker=\"researcher\" description=\"Find facts about Go\">\nFacts: Go was released in 2009.\n</result>",
@@ -121,7 +122,7 @@ turns:
 		}
 	}
 	// The counter really called the MCP tool.
-	creqs := crec.requests()
+	creqs := crec.Requests()
 	if len(creqs) != 2 {
 		t.Fatalf("counter made %d model calls, want 2", len(creqs))
 	}
@@ -130,7 +131,7 @@ turns:
 		t.Errorf("counter's tool result = %+v", last)
 	}
 	// The synthesizer sees every result.
-	if sp := srec.prompt(t, 0); !strings.Contains(sp, "<results>") || !strings.Contains(sp, "Go, released in 2009, has 3 words.") {
+	if sp := srec.Prompt(t, 0); !strings.Contains(sp, "<results>") || !strings.Contains(sp, "Go, released in 2009, has 3 words.") {
 		t.Errorf("synthesizer prompt:\n%s", sp)
 	}
 
@@ -155,7 +156,7 @@ turns:
 func TestIterativeMode(t *testing.T) {
 	workers, rrec, wrec := team(t, "turns: [{text: 'Go: 2009.'}]", "turns: [{text: 'Note: Go is from 2009.'}]")
 	// The planner also synthesizes (no Synthesizer option).
-	planner, prec := scripted(t, "planner", nil, `
+	planner, prec := patterntest.ScriptedWithTools(t, "planner", nil, `
 turns:
   - text: '{"description": "research", "tasks": [{"description": "find facts", "worker": "researcher"}], "is_complete": false}'
   - text: '{"description": "write", "tasks": [{"description": "write the note", "worker": "writer"}], "is_complete": false}'
@@ -173,29 +174,29 @@ turns:
 	if res.Answer() != "Note - Go is from 2009." || res.Iterations != 3 || len(res.Steps) != 2 || len(res.Plan.Steps) != 2 {
 		t.Errorf("answer %q, %d iterations, %d steps, %d planned; want 3, 2, 2", res.Answer(), res.Iterations, len(res.Steps), len(res.Plan.Steps))
 	}
-	if p := prec.prompt(t, 0); strings.Contains(p, "results_so_far") || !strings.Contains(p, "Plan only the next step.") {
+	if p := prec.Prompt(t, 0); strings.Contains(p, "results_so_far") || !strings.Contains(p, "Plan only the next step.") {
 		t.Errorf("first planner prompt:\n%s", p)
 	}
-	if p := prec.prompt(t, 1); !strings.Contains(p, "<results_so_far>\n<result step=\"1\" task=\"1\" worker=\"researcher\" description=\"find facts\">\nGo: 2009.\n</result>\n</results_so_far>") {
+	if p := prec.Prompt(t, 1); !strings.Contains(p, "<results_so_far>\n<result step=\"1\" task=\"1\" worker=\"researcher\" description=\"find facts\">\nGo: 2009.\n</result>\n</results_so_far>") {
 		t.Errorf("second planner prompt lacks the results so far:\n%s", p)
 	}
-	if rs := prec.requests()[1].ResponseSchema; rs == nil || rs.Name != "NextStep" {
+	if rs := prec.Requests()[1].ResponseSchema; rs == nil || rs.Name != "NextStep" {
 		t.Errorf("planner response schema = %+v, want NextStep", rs)
 	}
-	if p := wrec.prompt(t, 0); !strings.Contains(p, "Go: 2009.") {
+	if p := wrec.Prompt(t, 0); !strings.Contains(p, "Go: 2009.") {
 		t.Errorf("writer does not see the research:\n%s", p)
 	}
-	if p := prec.prompt(t, 3); !strings.HasPrefix(p, "<objective>") || !strings.Contains(p, "Note: Go is from 2009.") {
+	if p := prec.Prompt(t, 3); !strings.HasPrefix(p, "<objective>") || !strings.Contains(p, "Note: Go is from 2009.") {
 		t.Errorf("synthesis prompt:\n%s", p)
 	}
-	if n := len(rrec.requests()); n != 1 {
+	if n := len(rrec.Requests()); n != 1 {
 		t.Errorf("researcher called %d times", n)
 	}
 }
 
 func TestEmptyPlan(t *testing.T) {
 	workers, rrec, wrec := team(t, "turns: [{text: unused}]", "turns: [{text: unused}]")
-	planner, prec := scripted(t, "planner", nil, `
+	planner, prec := patterntest.ScriptedWithTools(t, "planner", nil, `
 turns:
   - text: '{"steps": []}'
   - text: Hello! Nothing to research.
@@ -211,17 +212,17 @@ turns:
 	if res.Answer() != "Hello! Nothing to research." || len(res.Steps) != 0 {
 		t.Errorf("answer %q after %d steps", res.Answer(), len(res.Steps))
 	}
-	if n := len(rrec.requests()) + len(wrec.requests()); n != 0 {
+	if n := len(rrec.Requests()) + len(wrec.Requests()); n != 0 {
 		t.Errorf("workers called %d times for an empty plan", n)
 	}
-	if p := prec.prompt(t, 1); !strings.Contains(p, "No worker was needed. Answer the objective directly.") {
+	if p := prec.Prompt(t, 1); !strings.Contains(p, "No worker was needed. Answer the objective directly.") {
 		t.Errorf("synthesis prompt:\n%s", p)
 	}
 }
 
 func TestUnknownWorkerRepaired(t *testing.T) {
 	workers, rrec, _ := team(t, "turns: [{text: 'Go: 2009.'}]", "turns: [{text: unused}]")
-	planner, prec := scripted(t, "planner", nil, `
+	planner, prec := patterntest.ScriptedWithTools(t, "planner", nil, `
 turns:
   - text: '{"steps": [{"description": "research", "tasks": [{"description": "find facts", "worker": "serch"}]}]}'
   - text: '{"steps": [{"description": "research", "tasks": [{"description": "find facts", "worker": "researcher"}]}]}'
@@ -235,10 +236,10 @@ turns:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Answer() != "Go is from 2009." || res.Plan.Steps[0].Tasks[0].Worker != "researcher" || len(rrec.requests()) != 1 {
+	if res.Answer() != "Go is from 2009." || res.Plan.Steps[0].Tasks[0].Worker != "researcher" || len(rrec.Requests()) != 1 {
 		t.Errorf("answer %q, plan %+v", res.Answer(), res.Plan)
 	}
-	repair := prec.requests()[1].Messages
+	repair := prec.Requests()[1].Messages
 	if len(repair) != 3 || repair[1].Role != llm.RoleAssistant || !strings.Contains(repair[1].Text(), `"worker":"serch"`) {
 		t.Fatalf("repair conversation = %+v", repair)
 	}
@@ -281,7 +282,7 @@ func TestInvalidPlanAfterRepair(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			workers, rrec, wrec := team(t, "turns: [{text: unused}]", "turns: [{text: unused}]")
-			planner, prec := scripted(t, "planner", nil, fmt.Sprintf("turns: [{text: '%s'}, {text: '%s'}]", tt.plan, tt.plan))
+			planner, prec := patterntest.ScriptedWithTools(t, "planner", nil, fmt.Sprintf("turns: [{text: '%s'}, {text: '%s'}]", tt.plan, tt.plan))
 			o, err := orchestrator.New(planner, workers, tt.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -295,10 +296,10 @@ func TestInvalidPlanAfterRepair(t *testing.T) {
 					t.Errorf("error does not wrap %v", target)
 				}
 			}
-			if n := len(prec.requests()); n != 2 {
+			if n := len(prec.Requests()); n != 2 {
 				t.Errorf("planner called %d times, want 2 (plan and repair)", n)
 			}
-			if n := len(rrec.requests()) + len(wrec.requests()); n != 0 {
+			if n := len(rrec.Requests()) + len(wrec.Requests()); n != 0 {
 				t.Errorf("workers called %d times for an invalid plan", n)
 			}
 		})
@@ -307,7 +308,7 @@ func TestInvalidPlanAfterRepair(t *testing.T) {
 	// The typed error names the worker and the known ones.
 	workers, _, _ := team(t, "turns: [{text: unused}]", "turns: [{text: unused}]")
 	bad := `{"steps": [{"description": "s", "tasks": [{"description": "t", "worker": "ghost"}]}]}`
-	planner, _ := scripted(t, "planner", nil, fmt.Sprintf("turns: [{text: '%s'}, {text: '%s'}]", bad, bad))
+	planner, _ := patterntest.ScriptedWithTools(t, "planner", nil, fmt.Sprintf("turns: [{text: '%s'}, {text: '%s'}]", bad, bad))
 	o, err := orchestrator.New(planner, workers, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -324,7 +325,7 @@ func TestFailingWorkerFailsStep(t *testing.T) {
 	flaky := &failing{name: "flaky", err: errors.New("quota exceeded")}
 	workers, _, wrec := team(t, "turns: [{text: unused}]", "turns: [{text: unused}]")
 	workers = append(workers, orchestrator.Worker{LLM: slow}, orchestrator.Worker{LLM: flaky})
-	planner, prec := scripted(t, "planner", nil, `
+	planner, prec := patterntest.ScriptedWithTools(t, "planner", nil, `
 turns:
   - text: '{"steps": [
       {"description": "gather", "tasks": [{"description": "wait", "worker": "slow"}, {"description": "fetch", "worker": "flaky"}]},
@@ -350,8 +351,8 @@ turns:
 	if len(res.Steps) != 1 || !errors.Is(res.Steps[0].Tasks[0].Err, context.Canceled) {
 		t.Errorf("steps = %+v, want one step whose slow task was cancelled", res.Steps)
 	}
-	if len(wrec.requests()) != 0 || len(prec.requests()) != 1 {
-		t.Errorf("the run went on after the failure: writer %d calls, planner %d", len(wrec.requests()), len(prec.requests()))
+	if len(wrec.Requests()) != 0 || len(prec.Requests()) != 1 {
+		t.Errorf("the run went on after the failure: writer %d calls, planner %d", len(wrec.Requests()), len(prec.Requests()))
 	}
 }
 
@@ -359,7 +360,7 @@ func TestFailingWorkerReportedToPlanner(t *testing.T) {
 	flaky := &failing{name: "flaky", err: errors.New("quota exceeded")}
 	workers, _, _ := team(t, "turns: [{text: 'Go: 2009.'}]", "turns: [{text: unused}]")
 	workers = append(workers, orchestrator.Worker{LLM: flaky})
-	planner, prec := scripted(t, "planner", nil, `
+	planner, prec := patterntest.ScriptedWithTools(t, "planner", nil, `
 turns:
   - text: '{"description": "fetch", "tasks": [{"description": "fetch facts", "worker": "flaky"}], "is_complete": false}'
   - text: '{"description": "retry", "tasks": [{"description": "find facts", "worker": "researcher"}], "is_complete": false}'
@@ -381,10 +382,10 @@ turns:
 		t.Errorf("failed task's error = %v", err)
 	}
 	want := "<result step=\"1\" task=\"1\" worker=\"flaky\" description=\"fetch facts\" failed=\"true\">\nquota exceeded\n</result>"
-	if p := prec.prompt(t, 1); !strings.Contains(p, want) {
+	if p := prec.Prompt(t, 1); !strings.Contains(p, want) {
 		t.Errorf("the planner was not told of the failure:\n%s", p)
 	}
-	if p := prec.prompt(t, 3); !strings.Contains(p, want) {
+	if p := prec.Prompt(t, 3); !strings.Contains(p, want) {
 		t.Errorf("the synthesizer was not told of the failure:\n%s", p)
 	}
 }
@@ -417,7 +418,7 @@ turns:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			workers, rrec, _ := team(t, "loop: true\nturns: [{text: 'a fact'}]", "turns: [{text: unused}]")
-			planner, _ := scripted(t, "planner", nil, forever)
+			planner, _ := patterntest.ScriptedWithTools(t, "planner", nil, forever)
 			tt.opts.Mode = orchestrator.Iterative
 			o, err := orchestrator.New(planner, workers, &tt.opts)
 			if err != nil {
@@ -430,8 +431,8 @@ turns:
 			if !errors.Is(err, tt.target) {
 				t.Errorf("error does not wrap %v", tt.target)
 			}
-			if len(res.Steps) != tt.wantSteps || len(rrec.requests()) != tt.wantSteps {
-				t.Errorf("%d steps ran, researcher called %d times; want %d", len(res.Steps), len(rrec.requests()), tt.wantSteps)
+			if len(res.Steps) != tt.wantSteps || len(rrec.Requests()) != tt.wantSteps {
+				t.Errorf("%d steps ran, researcher called %d times; want %d", len(res.Steps), len(rrec.Requests()), tt.wantSteps)
 			}
 		})
 	}
@@ -448,12 +449,12 @@ func waiters(t *testing.T, n int) ([]orchestrator.Worker, chan struct{}, string)
 		<-ctx.Done()
 		return nil, nil, ctx.Err()
 	})
-	servers := connect(t, "slow", srv)
+	servers := patterntest.Connect(t, "slow", srv)
 	var workers []orchestrator.Worker
 	var tasks []string
 	for i := range n {
 		name := fmt.Sprint("waiter", i)
-		l, _ := scripted(t, name, newAgent(t, name, servers, "slow"), "turns: [{tool_calls: [{name: slow_wait}]}, {text: done}]")
+		l, _ := patterntest.ScriptedWithTools(t, name, patterntest.NewAgent(t, name, servers, "slow"), "turns: [{tool_calls: [{name: slow_wait}]}, {text: done}]")
 		workers = append(workers, orchestrator.Worker{LLM: l})
 		tasks = append(tasks, fmt.Sprintf(`{"description": "wait", "worker": %q}`, name))
 	}
@@ -466,7 +467,7 @@ func waiters(t *testing.T, n int) ([]orchestrator.Worker, chan struct{}, string)
 func TestCancelMidStep(t *testing.T) {
 	const n = 3
 	workers, entered, plan := waiters(t, n)
-	planner, _ := scripted(t, "planner", nil, fmt.Sprintf("turns: [{text: '%s'}, {text: never}]", plan))
+	planner, _ := patterntest.ScriptedWithTools(t, "planner", nil, fmt.Sprintf("turns: [{text: '%s'}, {text: never}]", plan))
 	o, err := orchestrator.New(planner, workers, &orchestrator.Options{MaxConcurrency: n})
 	if err != nil {
 		t.Fatal(err)
@@ -495,7 +496,7 @@ func TestCancelMidStep(t *testing.T) {
 func TestStreamStopMidStep(t *testing.T) {
 	const n = 2
 	workers, entered, plan := waiters(t, n)
-	planner, _ := scripted(t, "planner", nil, fmt.Sprintf("turns: [{text: '%s'}, {text: never}]", plan))
+	planner, _ := patterntest.ScriptedWithTools(t, "planner", nil, fmt.Sprintf("turns: [{text: '%s'}, {text: never}]", plan))
 	o, err := orchestrator.New(planner, workers, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -522,11 +523,11 @@ func TestStreamStopMidStep(t *testing.T) {
 
 func TestStream(t *testing.T) {
 	workers, _, _ := team(t, "turns: [{text: 'Go: 2009.'}]", "turns: [{text: 'Go is simple.'}]")
-	planner, _ := scripted(t, "planner", nil, `
+	planner, _ := patterntest.ScriptedWithTools(t, "planner", nil, `
 turns:
   - text: '{"steps": [{"description": "both", "tasks": [{"description": "facts", "worker": "researcher"}, {"description": "style", "worker": "writer"}]}]}'
 `)
-	synth, _ := scripted(t, "synthesizer", nil, "turns: [{text: 'Go (2009) is simple.'}]")
+	synth, _ := patterntest.ScriptedWithTools(t, "synthesizer", nil, "turns: [{text: 'Go (2009) is simple.'}]")
 	o, err := orchestrator.New(planner, workers, &orchestrator.Options{Name: "notes", Synthesizer: synth})
 	if err != nil {
 		t.Fatal(err)
@@ -575,7 +576,7 @@ turns:
 // OnResult exposes the inner plan.
 func TestNested(t *testing.T) {
 	workers, _, _ := team(t, "turns: [{text: 'Go: 2009.'}]", "turns: [{text: unused}]")
-	innerPlanner, _ := scripted(t, "inner_planner", nil, `
+	innerPlanner, _ := patterntest.ScriptedWithTools(t, "inner_planner", nil, `
 turns:
   - text: '{"steps": [{"description": "r", "tasks": [{"description": "find facts", "worker": "researcher"}]}]}'
   - text: Research says 2009.
@@ -585,7 +586,7 @@ turns:
 	if err != nil {
 		t.Fatal(err)
 	}
-	outerPlanner, _ := scripted(t, "outer_planner", nil, `
+	outerPlanner, _ := patterntest.ScriptedWithTools(t, "outer_planner", nil, `
 turns:
   - text: '{"steps": [{"description": "delegate", "tasks": [{"description": "research Go", "worker": "research_team"}]}]}'
   - text: Go is from 2009.
@@ -624,11 +625,11 @@ turns:
 
 func TestStructuredAnswer(t *testing.T) {
 	workers, rrec, _ := team(t, "turns: [{text: 'Go: 2009.'}]", "turns: [{text: unused}]")
-	planner, prec := scripted(t, "planner", nil, `
+	planner, prec := patterntest.ScriptedWithTools(t, "planner", nil, `
 turns:
   - text: '{"steps": [{"description": "r", "tasks": [{"description": "find the year", "worker": "researcher"}]}]}'
 `)
-	synth, srec := scripted(t, "synthesizer", nil, `turns: [{text: '{"year": 2009}'}]`)
+	synth, srec := patterntest.ScriptedWithTools(t, "synthesizer", nil, `turns: [{text: '{"year": 2009}'}]`)
 	o, err := orchestrator.New(planner, workers, &orchestrator.Options{Synthesizer: synth})
 	if err != nil {
 		t.Fatal(err)
@@ -643,13 +644,13 @@ turns:
 	if got.Year != 2009 {
 		t.Errorf("year = %d", got.Year)
 	}
-	if rs := srec.requests()[0].ResponseSchema; rs == nil || rs.Name != "answer" {
+	if rs := srec.Requests()[0].ResponseSchema; rs == nil || rs.Name != "answer" {
 		t.Errorf("synthesizer schema = %+v", rs)
 	}
-	if rs := rrec.requests()[0].ResponseSchema; rs != nil {
+	if rs := rrec.Requests()[0].ResponseSchema; rs != nil {
 		t.Errorf("worker got the caller's schema %+v", rs)
 	}
-	if rs := prec.requests()[0].ResponseSchema; rs == nil || rs.Name != "Plan" {
+	if rs := prec.Requests()[0].ResponseSchema; rs == nil || rs.Name != "Plan" {
 		t.Errorf("planner schema = %+v", rs)
 	}
 }
@@ -657,7 +658,7 @@ turns:
 func TestMemory(t *testing.T) {
 	workers, _, _ := team(t, "loop: true\nturns: [{text: 'Go: 2009.'}]", "turns: [{text: unused}]")
 	plan := `{"steps": [{"description": "r", "tasks": [{"description": "facts", "worker": "researcher"}]}]}`
-	planner, prec := scripted(t, "planner", nil, fmt.Sprintf("turns: [{text: '%s'}, {text: first answer}, {text: '%s'}, {text: second answer}]", plan, plan))
+	planner, prec := patterntest.ScriptedWithTools(t, "planner", nil, fmt.Sprintf("turns: [{text: '%s'}, {text: first answer}, {text: '%s'}, {text: second answer}]", plan, plan))
 	o, err := orchestrator.New(planner, workers, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -667,7 +668,7 @@ func TestMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	second := prec.requests()[2].Messages
+	second := prec.Requests()[2].Messages
 	if len(second) != 3 || second[0].Text() != "first question" || second[1].Text() != "first answer" || !strings.Contains(second[2].Text(), "<objective>\nsecond question\n</objective>") {
 		t.Errorf("second planner conversation = %+v", second)
 	}
@@ -709,7 +710,7 @@ func TestNewErrors(t *testing.T) {
 
 func TestNoUserMessage(t *testing.T) {
 	workers, _, _ := team(t, "turns: [{text: unused}]", "turns: [{text: unused}]")
-	planner, _ := scripted(t, "planner", nil, "turns: [{text: unused}]")
+	planner, _ := patterntest.ScriptedWithTools(t, "planner", nil, "turns: [{text: unused}]")
 	o, err := orchestrator.New(planner, workers, nil)
 	if err != nil {
 		t.Fatal(err)

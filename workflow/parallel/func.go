@@ -2,9 +2,9 @@ package parallel
 
 import (
 	"context"
-	"iter"
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patternkit"
 )
 
 // Func adapts a Go function to an [llm.AugmentedLLM] named name, so that
@@ -15,34 +15,5 @@ func Func(name string, fn func(ctx context.Context, conv []llm.Message) (string,
 	if fn == nil {
 		panic("parallel.Func: nil function")
 	}
-	return &funcLLM{name: name, fn: fn}
-}
-
-type funcLLM struct {
-	name string
-	fn   func(ctx context.Context, conv []llm.Message) (string, error)
-}
-
-func (f *funcLLM) Name() string { return f.name }
-
-func (f *funcLLM) Generate(ctx context.Context, msgs []llm.Message, _ *llm.RequestParams) ([]llm.Message, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s, err := f.fn(ctx, msgs)
-	if err != nil {
-		return nil, err
-	}
-	return []llm.Message{llm.AssistantText(s)}, nil
-}
-
-func (f *funcLLM) Stream(ctx context.Context, msgs []llm.Message, params *llm.RequestParams) iter.Seq2[*llm.Event, error] {
-	return func(yield func(*llm.Event, error) bool) {
-		out, err := f.Generate(ctx, msgs, params)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		yield(&llm.Event{Kind: llm.EventFinal, Source: f.name, Message: &out[0]}, nil)
-	}
+	return patternkit.FuncLLM(name, fn)
 }

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patternkit"
 )
 
 // ErrorPolicy says what a [Parallel] does when a fan-out member fails.
@@ -107,7 +108,7 @@ type Options struct {
 // fans their answers in. It is an [llm.AugmentedLLM] and safe for
 // concurrent use.
 type Parallel struct {
-	core
+	pattern patternkit.Pattern
 	fanIn   FanIn
 	members []llm.AugmentedLLM
 	limit   int
@@ -125,55 +126,55 @@ func New(fanIn FanIn, fanOut []llm.AugmentedLLM, opts *Options) (*Parallel, erro
 		opts = &Options{}
 	}
 	p := &Parallel{
-		core:    core{kind: "parallel", name: opts.Name, memory: opts.Memory},
+		pattern: patternkit.Pattern{Kind: "parallel", Name: opts.Name, Memory: opts.Memory},
 		fanIn:   fanIn,
 		members: append([]llm.AugmentedLLM(nil), fanOut...),
 		limit:   opts.MaxConcurrency,
 		policy:  opts.ErrorPolicy,
 	}
-	if p.name == "" {
-		p.name = "parallel"
+	if p.pattern.Name == "" {
+		p.pattern.Name = "parallel"
 	}
 	if len(p.members) == 0 {
-		return nil, fmt.Errorf("%s: no fan-out members: give at least one LLM", p.label())
+		return nil, fmt.Errorf("%s: no fan-out members: give at least one LLM", p.pattern.Label())
 	}
 	for i, m := range p.members {
 		if m == nil {
-			return nil, fmt.Errorf("%s: fan-out member %d is nil", p.label(), i)
+			return nil, fmt.Errorf("%s: fan-out member %d is nil", p.pattern.Label(), i)
 		}
 	}
 	if p.limit < 0 {
-		return nil, fmt.Errorf("%s: MaxConcurrency is %d: use 0 for no limit or a positive bound", p.label(), p.limit)
+		return nil, fmt.Errorf("%s: MaxConcurrency is %d: use 0 for no limit or a positive bound", p.pattern.Label(), p.limit)
 	}
 	if p.policy != FailFast && p.policy != CollectErrors {
-		return nil, fmt.Errorf("%s: unknown ErrorPolicy %d", p.label(), p.policy)
+		return nil, fmt.Errorf("%s: unknown ErrorPolicy %d", p.pattern.Label(), p.policy)
 	}
-	if p.memory == nil {
-		p.memory = llm.NewMemory()
+	if p.pattern.Memory == nil {
+		p.pattern.Memory = llm.NewMemory()
 	}
 	return p, nil
 }
 
 // Name returns the pattern's name.
-func (p *Parallel) Name() string { return p.name }
+func (p *Parallel) Name() string { return p.pattern.Name }
 
 // Memory returns the pattern's conversation memory.
-func (p *Parallel) Memory() llm.Memory { return p.memory }
+func (p *Parallel) Memory() llm.Memory { return p.pattern.Memory }
 
 // Generate fans msgs out to the members, fans the answers in and returns
 // the fan-in's messages (the last is the answer).
 func (p *Parallel) Generate(ctx context.Context, msgs []llm.Message, params *llm.RequestParams) ([]llm.Message, error) {
-	return p.turn(ctx, msgs, params, nil, p.run)
+	return p.pattern.Turn(ctx, msgs, params, nil, p.run)
 }
 
 // Stream runs a turn like Generate. It emits one message event per member
 // answer (Source is the member's name, in fan-out order, once every member
 // has finished), then the aggregator LLM's events, then the final answer.
 func (p *Parallel) Stream(ctx context.Context, msgs []llm.Message, params *llm.RequestParams) iter.Seq2[*llm.Event, error] {
-	return p.stream(ctx, msgs, params, p.run)
+	return p.pattern.Stream(ctx, msgs, params, p.run)
 }
 
-func (p *Parallel) run(ctx context.Context, conv []llm.Message, params *llm.RequestParams, emit emitFunc) ([]llm.Message, error) {
+func (p *Parallel) run(ctx context.Context, conv []llm.Message, params *llm.RequestParams, emit patternkit.Emit) ([]llm.Message, error) {
 	results, err := p.fanOut(ctx, conv, params)
 	if err != nil {
 		return nil, err
@@ -185,24 +186,24 @@ func (p *Parallel) run(ctx context.Context, conv []llm.Message, params *llm.Requ
 			}
 			final := r.Output[len(r.Output)-1]
 			if !emit(&llm.Event{Kind: llm.EventMessage, Source: r.Member, Message: &final}) {
-				return nil, errStopped
+				return nil, patternkit.ErrStopped
 			}
 		}
 	}
 	switch f := p.fanIn.(type) {
 	case aggregator:
-		out, err := call(ctx, f.l, FanInMessages(conv, results), params, emit)
+		out, err := patternkit.Call(ctx, f.l, FanInMessages(conv, results), params, emit)
 		if err != nil {
-			if errors.Is(err, errStopped) {
+			if errors.Is(err, patternkit.ErrStopped) {
 				return nil, err
 			}
-			return nil, fmt.Errorf("%s: aggregator %q: %w", p.label(), f.l.Name(), err)
+			return nil, fmt.Errorf("%s: aggregator %q: %w", p.pattern.Label(), f.l.Name(), err)
 		}
 		return out, nil
 	case aggregateFunc:
 		s, err := f(ctx, conv, results)
 		if err != nil {
-			return nil, fmt.Errorf("%s: fan-in function: %w", p.label(), err)
+			return nil, fmt.Errorf("%s: fan-in function: %w", p.pattern.Label(), err)
 		}
 		return []llm.Message{llm.AssistantText(s)}, nil
 	default:
@@ -217,14 +218,12 @@ func (p *Parallel) run(ctx context.Context, conv []llm.Message, params *llm.Requ
 // CollectErrors failures are in the results and the error is non-nil only
 // when every member failed (it wraps ErrAllFailed) or ctx ended.
 func (p *Parallel) FanOut(ctx context.Context, conv []llm.Message, params *llm.RequestParams) ([]Result, error) {
-	if t := llm.UsageFromContext(ctx); t != nil {
-		ctx = llm.ContextWithUsage(ctx, t.Child(p.name, llm.UsageWorkflow))
-	}
+	ctx = patternkit.WithUsageNode(ctx, p.pattern.Name)
 	return p.fanOut(ctx, conv, params)
 }
 
 func (p *Parallel) fanOut(ctx context.Context, conv []llm.Message, params *llm.RequestParams) ([]Result, error) {
-	mp := stateless(params)
+	mp := patternkit.Stateless(params)
 	mp.ResponseSchema = nil
 	results := make([]Result, len(p.members))
 	g, gctx := errgroup.WithContext(ctx)
@@ -258,10 +257,10 @@ func (p *Parallel) fanOut(ctx context.Context, conv []llm.Message, params *llm.R
 	}
 	err := g.Wait()
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("%s: %w", p.label(), ctx.Err())
+		return nil, fmt.Errorf("%s: %w", p.pattern.Label(), ctx.Err())
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p.label(), err)
+		return nil, fmt.Errorf("%s: %w", p.pattern.Label(), err)
 	}
 	var errs []error
 	for _, r := range results {
@@ -270,7 +269,7 @@ func (p *Parallel) fanOut(ctx context.Context, conv []llm.Message, params *llm.R
 		}
 	}
 	if len(errs) == len(results) {
-		return nil, fmt.Errorf("%s: %w: %w", p.label(), ErrAllFailed, errors.Join(errs...))
+		return nil, fmt.Errorf("%s: %w: %w", p.pattern.Label(), ErrAllFailed, errors.Join(errs...))
 	}
 	return results, nil
 }

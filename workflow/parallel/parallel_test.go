@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
 	"github.com/mcp-agent-go/mcp-agent/llm/replay"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patterntest"
 	"github.com/mcp-agent-go/mcp-agent/workflow/parallel"
 )
 
@@ -38,12 +39,12 @@ func shape(n llm.UsageNode) usageShape {
 }
 
 func TestGenerateWithAggregator(t *testing.T) {
-	optimist, optRec := scripted(t, "optimist", "turns: [{text: Sunny., usage: {input: 10, output: 2}}]")
-	pessimist, _ := scripted(t, "pessimist", "turns: [{text: Rainy., usage: {input: 20, output: 3}}]")
+	optimist, optRec := patterntest.Scripted(t, "optimist", "turns: [{text: Sunny., usage: {input: 10, output: 2}}]")
+	pessimist, _ := patterntest.Scripted(t, "pessimist", "turns: [{text: Rainy., usage: {input: 20, output: 3}}]")
 	clock := parallel.Func("clock", func(ctx context.Context, conv []llm.Message) (string, error) {
 		return "It is noon.", nil
 	})
-	judge, judgeRec := scripted(t, "judge", `turns: [{text: '{"forecast": "mixed"}', usage: {input: 30, output: 4}}]`)
+	judge, judgeRec := patterntest.Scripted(t, "judge", `turns: [{text: '{"forecast": "mixed"}', usage: {input: 30, output: 4}}]`)
 
 	p, err := parallel.New(parallel.Aggregator(judge), []llm.AugmentedLLM{optimist, pessimist, clock}, &parallel.Options{Name: "forecast"})
 	if err != nil {
@@ -64,7 +65,7 @@ func TestGenerateWithAggregator(t *testing.T) {
 
 	// Members are called statelessly with the conversation, without the
 	// response schema; the aggregator gets the schema and every answer.
-	optReqs := optRec.requests()
+	optReqs := optRec.Requests()
 	if len(optReqs) != 1 {
 		t.Fatalf("optimist got %d requests, want 1", len(optReqs))
 	}
@@ -74,7 +75,7 @@ func TestGenerateWithAggregator(t *testing.T) {
 	if optReqs[0].ResponseSchema != nil {
 		t.Errorf("member got a ResponseSchema")
 	}
-	judgeReqs := judgeRec.requests()
+	judgeReqs := judgeRec.Requests()
 	if len(judgeReqs) != 1 || judgeReqs[0].ResponseSchema == nil {
 		t.Fatalf("aggregator requests = %d (schema set: %v), want 1 with a schema", len(judgeReqs), len(judgeReqs) == 1 && judgeReqs[0].ResponseSchema != nil)
 	}
@@ -238,7 +239,7 @@ func TestFailFast(t *testing.T) {
 		<-slowStarted
 		return "", errors.New("boom")
 	})
-	judge, judgeRec := scripted(t, "judge", "turns: [{text: never}]")
+	judge, judgeRec := patterntest.Scripted(t, "judge", "turns: [{text: never}]")
 	p, err := parallel.New(parallel.Aggregator(judge), []llm.AugmentedLLM{slow, bad}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +255,7 @@ func TestFailFast(t *testing.T) {
 	if !slowCancelled.Load() {
 		t.Error("the slow member was not cancelled")
 	}
-	if n := len(judgeRec.requests()); n != 0 {
+	if n := len(judgeRec.Requests()); n != 0 {
 		t.Errorf("aggregator called %d times after a failure", n)
 	}
 }
@@ -263,7 +264,7 @@ func TestCollectErrors(t *testing.T) {
 	bad := parallel.Func("bad", func(ctx context.Context, conv []llm.Message) (string, error) {
 		return "", errors.New("quota exceeded")
 	})
-	judge, judgeRec := scripted(t, "judge", "turns: [{text: 'Only good answered: fine.'}]")
+	judge, judgeRec := patterntest.Scripted(t, "judge", "turns: [{text: 'Only good answered: fine.'}]")
 	p, err := parallel.New(parallel.Aggregator(judge), []llm.AugmentedLLM{echo("good"), bad}, &parallel.Options{ErrorPolicy: parallel.CollectErrors})
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +276,7 @@ func TestCollectErrors(t *testing.T) {
 	if got != "Only good answered: fine." {
 		t.Errorf("answer = %q", got)
 	}
-	prompt := judgeRec.requests()[0].Messages[0].Text()
+	prompt := judgeRec.Requests()[0].Messages[0].Text()
 	for _, want := range []string{"<response member=\"good\">\ngood: go\n</response>", "<response member=\"bad\" failed=\"true\">\nquota exceeded\n</response>"} {
 		if !strings.Contains(prompt, want) {
 			t.Errorf("aggregator prompt lacks %q:\n%s", want, prompt)
@@ -309,14 +310,14 @@ func TestCancelMidFanOut(t *testing.T) {
 		<-ctx.Done()
 		return nil, nil, ctx.Err()
 	})
-	servers := connect(t, "slow", srv)
+	servers := patterntest.Connect(t, "slow", srv)
 	var members []llm.AugmentedLLM
 	for i := range n {
 		s, err := replay.Parse([]byte("turns: [{tool_calls: [{name: slow_wait}]}, {text: done}]"), "wait.yaml")
 		if err != nil {
 			t.Fatal(err)
 		}
-		members = append(members, llm.New(newAgent(t, fmt.Sprint("waiter", i), servers, "slow"), replay.New(s, nil), nil))
+		members = append(members, llm.New(patterntest.NewAgent(t, fmt.Sprint("waiter", i), servers, "slow"), replay.New(s, nil), nil))
 	}
 	p, err := parallel.New(nil, members, nil)
 	if err != nil {
@@ -340,9 +341,9 @@ func TestCancelMidFanOut(t *testing.T) {
 }
 
 func TestStream(t *testing.T) {
-	a, _ := scripted(t, "a", "turns: [{text: A says yes.}]")
-	b, _ := scripted(t, "b", "turns: [{text: B says no.}]")
-	judge, _ := scripted(t, "judge", "turns: [{text: Split decision.}]")
+	a, _ := patterntest.Scripted(t, "a", "turns: [{text: A says yes.}]")
+	b, _ := patterntest.Scripted(t, "b", "turns: [{text: B says no.}]")
+	judge, _ := patterntest.Scripted(t, "judge", "turns: [{text: Split decision.}]")
 	p, err := parallel.New(parallel.Aggregator(judge), []llm.AugmentedLLM{a, b}, &parallel.Options{Name: "vote"})
 	if err != nil {
 		t.Fatal(err)
@@ -380,7 +381,7 @@ func TestStream(t *testing.T) {
 	}
 
 	// Stopping early ends the turn (TestMain checks no goroutine is left).
-	judge2, _ := scripted(t, "judge", "turns: [{text: Split decision.}]")
+	judge2, _ := patterntest.Scripted(t, "judge", "turns: [{text: Split decision.}]")
 	p, _ = parallel.New(parallel.Aggregator(judge2), []llm.AugmentedLLM{echo("x")}, nil)
 	for range p.Stream(t.Context(), llm.Prompt("vote"), nil) {
 		break

@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patterntest"
 	"github.com/mcp-agent-go/mcp-agent/workflow/parallel"
 	"github.com/mcp-agent-go/mcp-agent/workflow/router"
 )
@@ -13,14 +14,14 @@ import (
 // TestRouteToParallel nests a Parallel as a router's route: the router
 // runs it like any LLM, and usage nests router -> parallel -> members.
 func TestRouteToParallel(t *testing.T) {
-	pro, _ := scripted(t, "pro", "turns: [{text: Buy., usage: {input: 10}}]")
-	con, _ := scripted(t, "con", "turns: [{text: Wait., usage: {input: 20}}]")
-	judge, judgeRec := scripted(t, "judge", "turns: [{text: Buy next month., usage: {input: 40}}]")
+	pro, _ := patterntest.Scripted(t, "pro", "turns: [{text: Buy., usage: {input: 10}}]")
+	con, _ := patterntest.Scripted(t, "con", "turns: [{text: Wait., usage: {input: 20}}]")
+	judge, judgeRec := patterntest.Scripted(t, "judge", "turns: [{text: Buy next month., usage: {input: 40}}]")
 	debate, err := parallel.New(parallel.Aggregator(judge), []llm.AugmentedLLM{pro, con}, &parallel.Options{Name: "debate"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	routing, _ := scripted(t, "routing", `turns: [{text: '{"categories": [{"category": "debate", "confidence": 0.9, "reasoning": "A decision."}]}', usage: {input: 5}}]`)
+	routing, _ := patterntest.Scripted(t, "routing", `turns: [{text: '{"categories": [{"category": "debate", "confidence": 0.9, "reasoning": "A decision."}]}', usage: {input: 5}}]`)
 	cats := append(fixture(t), router.AgentCategory(debate, "Weighs both sides of a decision."))
 	r, err := router.NewLLM(routing, cats, &router.Options{Name: "front"})
 	if err != nil {
@@ -34,7 +35,7 @@ func TestRouteToParallel(t *testing.T) {
 	if got != "Buy next month." {
 		t.Errorf("answer = %q", got)
 	}
-	if p := judgeRec.requests()[0].Messages[0].Text(); p[:len("Should I buy a house?")] != "Should I buy a house?" {
+	if p := judgeRec.Requests()[0].Messages[0].Text(); p[:len("Should I buy a house?")] != "Should I buy a house?" {
 		t.Errorf("the parallel's aggregator did not get the routed request: %q", p)
 	}
 	type node struct {

@@ -4,13 +4,13 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"iter"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
 	"github.com/mcp-agent-go/mcp-agent/workflow/embedding"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patternkit"
 )
 
 // Routing is the structured answer asked of the routing LLM.
@@ -33,7 +33,7 @@ func RoutingPrompt(categories []Category, conv []llm.Message, k int, instruction
 	for i, c := range categories {
 		fmt.Fprintf(&b, "\n%d. %s", i+1, strings.ReplaceAll(c.describe(), "\n", "\n   "))
 	}
-	fmt.Fprintf(&b, "\nRequest:\n%s\n\n", transcript(conv))
+	fmt.Fprintf(&b, "\nRequest:\n%s\n\n", patternkit.Transcript(conv))
 	if instruction != "" {
 		b.WriteString(instruction + "\n\n")
 	}
@@ -43,9 +43,9 @@ func RoutingPrompt(categories []Category, conv []llm.Message, k int, instruction
 
 func rankLLM(ctx context.Context, r *Router, conv []llm.Message, k int) ([]Choice, error) {
 	prompt := RoutingPrompt(r.categories, conv, k, r.instruction)
-	ans, err := llm.GenerateStructured[Routing](ctx, r.llm, llm.Prompt(prompt), stateless(r.params))
+	ans, err := llm.GenerateStructured[Routing](ctx, r.llm, llm.Prompt(prompt), patternkit.Stateless(r.params))
 	if err != nil {
-		return nil, fmt.Errorf("%s: routing LLM %q: %w", r.label(), r.llm.Name(), err)
+		return nil, fmt.Errorf("%s: routing LLM %q: %w", r.pattern.Label(), r.llm.Name(), err)
 	}
 	var choices []Choice
 	picked := map[string]bool{}
@@ -64,9 +64,9 @@ func rankLLM(ctx context.Context, r *Router, conv []llm.Message, k int) ([]Choic
 	}
 	if len(choices) == 0 {
 		if len(unknown) > 0 {
-			return nil, fmt.Errorf("%s: %w: the routing LLM answered %q, which is not a category (categories: %s)", r.label(), ErrNoRoute, unknown, r.names())
+			return nil, fmt.Errorf("%s: %w: the routing LLM answered %q, which is not a category (categories: %s)", r.pattern.Label(), ErrNoRoute, unknown, r.names())
 		}
-		return nil, fmt.Errorf("%s: %w: the routing LLM chose none of the categories (%s)", r.label(), ErrNoRoute, r.names())
+		return nil, fmt.Errorf("%s: %w: the routing LLM chose none of the categories (%s)", r.pattern.Label(), ErrNoRoute, r.names())
 	}
 	slices.SortStableFunc(choices, func(a, b Choice) int { return cmp.Compare(b.Confidence, a.Confidence) })
 	return choices, nil
@@ -126,18 +126,18 @@ func rankEmbedding(ctx context.Context, r *Router, conv []llm.Message, k int) ([
 	}
 	cvecs, err := r.vecs.get(ctx, r.emb, texts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: embedding the categories: %w", r.label(), err)
+		return nil, fmt.Errorf("%s: embedding the categories: %w", r.pattern.Label(), err)
 	}
-	query := lastUserText(conv)
+	query := patternkit.LastUserText(conv)
 	if strings.TrimSpace(query) == "" {
-		return nil, fmt.Errorf("%s: the last user message has no text to route by", r.label())
+		return nil, fmt.Errorf("%s: the last user message has no text to route by", r.pattern.Label())
 	}
 	qv, err := r.emb.Embed(ctx, []string{query})
 	if err != nil {
-		return nil, fmt.Errorf("%s: embedding the request: %w", r.label(), err)
+		return nil, fmt.Errorf("%s: embedding the request: %w", r.pattern.Label(), err)
 	}
 	if len(qv) != 1 {
-		return nil, fmt.Errorf("%s: embedding the request: the embedder returned %d vectors for 1 text", r.label(), len(qv))
+		return nil, fmt.Errorf("%s: embedding the request: the embedder returned %d vectors for 1 text", r.pattern.Label(), len(qv))
 	}
 	choices := make([]Choice, len(r.categories))
 	for i, c := range r.categories {
@@ -145,34 +145,4 @@ func rankEmbedding(ctx context.Context, r *Router, conv []llm.Message, k int) ([
 	}
 	slices.SortStableFunc(choices, func(a, b Choice) int { return cmp.Compare(b.Confidence, a.Confidence) })
 	return choices[:k], nil
-}
-
-// funcLLM adapts a FunctionCategory's function to an llm.AugmentedLLM.
-type funcLLM struct {
-	name string
-	fn   func(ctx context.Context, conv []llm.Message) (string, error)
-}
-
-func (f *funcLLM) Name() string { return f.name }
-
-func (f *funcLLM) Generate(ctx context.Context, msgs []llm.Message, _ *llm.RequestParams) ([]llm.Message, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s, err := f.fn(ctx, msgs)
-	if err != nil {
-		return nil, err
-	}
-	return []llm.Message{llm.AssistantText(s)}, nil
-}
-
-func (f *funcLLM) Stream(ctx context.Context, msgs []llm.Message, params *llm.RequestParams) iter.Seq2[*llm.Event, error] {
-	return func(yield func(*llm.Event, error) bool) {
-		out, err := f.Generate(ctx, msgs, params)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		yield(&llm.Event{Kind: llm.EventFinal, Source: f.name, Message: &out[0]}, nil)
-	}
 }

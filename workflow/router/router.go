@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
 	"github.com/mcp-agent-go/mcp-agent/workflow/embedding"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patternkit"
 )
 
 // Kind is what a [Category] routes to.
@@ -55,7 +56,7 @@ func FunctionCategory(name, description string, fn func(ctx context.Context, con
 	if fn == nil {
 		panic("router.FunctionCategory: nil function")
 	}
-	return Category{Name: name, Description: description, Kind: KindFunction, Target: &funcLLM{name: name, fn: fn}}
+	return Category{Name: name, Description: description, Kind: KindFunction, Target: patternkit.FuncLLM(name, fn)}
 }
 
 // ServerCategory returns a category for the MCP server name offering
@@ -147,7 +148,7 @@ type ranker func(ctx context.Context, r *Router, conv []llm.Message, k int) ([]C
 // [llm.AugmentedLLM]: Generate routes the turn and runs the top choice's
 // Target. It is safe for concurrent use.
 type Router struct {
-	core
+	pattern     patternkit.Pattern
 	categories  []Category
 	rank        ranker
 	llm         llm.AugmentedLLM
@@ -168,7 +169,7 @@ func NewLLM(routerLLM llm.AugmentedLLM, categories []Category, opts *Options) (*
 		return nil, err
 	}
 	if routerLLM == nil {
-		return nil, fmt.Errorf("%s: no routing LLM", r.label())
+		return nil, fmt.Errorf("%s: no routing LLM", r.pattern.Label())
 	}
 	r.llm = routerLLM
 	r.rank = rankLLM
@@ -185,7 +186,7 @@ func NewEmbedding(e embedding.Embedder, categories []Category, opts *Options) (*
 		return nil, err
 	}
 	if e == nil {
-		return nil, fmt.Errorf("%s: no embedder", r.label())
+		return nil, fmt.Errorf("%s: no embedder", r.pattern.Label())
 	}
 	r.emb = e
 	r.rank = rankEmbedding
@@ -197,34 +198,34 @@ func newRouter(categories []Category, opts *Options) (*Router, error) {
 		opts = &Options{}
 	}
 	r := &Router{
-		core:        core{kind: "router", name: opts.Name, memory: opts.Memory},
+		pattern:     patternkit.Pattern{Kind: "router", Name: opts.Name, Memory: opts.Memory},
 		categories:  slices.Clone(categories),
 		params:      opts.Params,
 		instruction: opts.Instruction,
 	}
-	if r.name == "" {
-		r.name = "router"
+	if r.pattern.Name == "" {
+		r.pattern.Name = "router"
 	}
-	if r.memory == nil {
-		r.memory = llm.NewMemory()
+	if r.pattern.Memory == nil {
+		r.pattern.Memory = llm.NewMemory()
 	}
 	if len(categories) == 0 {
-		return nil, fmt.Errorf("%s: no categories: give at least one", r.label())
+		return nil, fmt.Errorf("%s: no categories: give at least one", r.pattern.Label())
 	}
 	seen := map[string]bool{}
 	for i, c := range categories {
 		switch {
 		case c.Name == "":
-			return nil, fmt.Errorf("%s: category %d has no name", r.label(), i)
+			return nil, fmt.Errorf("%s: category %d has no name", r.pattern.Label(), i)
 		case seen[c.Name]:
-			return nil, fmt.Errorf("%s: category %q is listed twice: names must be unique", r.label(), c.Name)
+			return nil, fmt.Errorf("%s: category %q is listed twice: names must be unique", r.pattern.Label(), c.Name)
 		case c.Target == nil && c.Kind != KindServer:
-			return nil, fmt.Errorf("%s: category %q has no target", r.label(), c.Name)
+			return nil, fmt.Errorf("%s: category %q has no target", r.pattern.Label(), c.Name)
 		}
 		switch c.Kind {
 		case KindAgent, KindServer, KindFunction:
 		default:
-			return nil, fmt.Errorf("%s: category %q has unknown kind %q (want agent, server or function)", r.label(), c.Name, c.Kind)
+			return nil, fmt.Errorf("%s: category %q has unknown kind %q (want agent, server or function)", r.pattern.Label(), c.Name, c.Kind)
 		}
 		seen[c.Name] = true
 	}
@@ -232,10 +233,10 @@ func newRouter(categories []Category, opts *Options) (*Router, error) {
 }
 
 // Name returns the router's name.
-func (r *Router) Name() string { return r.name }
+func (r *Router) Name() string { return r.pattern.Name }
 
 // Memory returns the router's conversation memory.
-func (r *Router) Memory() llm.Memory { return r.memory }
+func (r *Router) Memory() llm.Memory { return r.pattern.Memory }
 
 // Categories returns the router's categories.
 func (r *Router) Categories() []Category { return slices.Clone(r.categories) }
@@ -246,11 +247,9 @@ func (r *Router) Categories() []Category { return slices.Clone(r.categories) }
 // router's memory is not used.
 func (r *Router) Route(ctx context.Context, conv []llm.Message, k int) ([]Choice, error) {
 	if len(conv) == 0 {
-		return nil, fmt.Errorf("%s: no messages to route: pass at least one message", r.label())
+		return nil, fmt.Errorf("%s: no messages to route: pass at least one message", r.pattern.Label())
 	}
-	if t := llm.UsageFromContext(ctx); t != nil {
-		ctx = llm.ContextWithUsage(ctx, t.Child(r.name, llm.UsageWorkflow))
-	}
+	ctx = patternkit.WithUsageNode(ctx, r.pattern.Name)
 	return r.route(ctx, conv, k)
 }
 
@@ -270,17 +269,17 @@ func (r *Router) route(ctx context.Context, conv []llm.Message, k int) ([]Choice
 // and returns what its Target generated from it, called statelessly with
 // the caller's params.
 func (r *Router) Generate(ctx context.Context, msgs []llm.Message, params *llm.RequestParams) ([]llm.Message, error) {
-	return r.turn(ctx, msgs, params, nil, r.run)
+	return r.pattern.Turn(ctx, msgs, params, nil, r.run)
 }
 
 // Stream runs a turn like Generate. It emits a message event from the
 // router (Source is the router's name) naming the chosen category, then
 // the target's events, then the final answer.
 func (r *Router) Stream(ctx context.Context, msgs []llm.Message, params *llm.RequestParams) iter.Seq2[*llm.Event, error] {
-	return r.stream(ctx, msgs, params, r.run)
+	return r.pattern.Stream(ctx, msgs, params, r.run)
 }
 
-func (r *Router) run(ctx context.Context, conv []llm.Message, params *llm.RequestParams, emit emitFunc) ([]llm.Message, error) {
+func (r *Router) run(ctx context.Context, conv []llm.Message, params *llm.RequestParams, emit patternkit.Emit) ([]llm.Message, error) {
 	choices, err := r.route(ctx, conv, 1)
 	if err != nil {
 		return nil, err
@@ -288,20 +287,20 @@ func (r *Router) run(ctx context.Context, conv []llm.Message, params *llm.Reques
 	c := choices[0]
 	if emit != nil {
 		note := llm.AssistantText(strings.TrimSpace(fmt.Sprintf("Routing to %s %q (confidence %.2f). %s", c.Category.Kind, c.Category.Name, c.Confidence, c.Reasoning)))
-		if !emit(&llm.Event{Kind: llm.EventMessage, Source: r.name, Message: &note}) {
-			return nil, errStopped
+		if !emit(&llm.Event{Kind: llm.EventMessage, Source: r.pattern.Name, Message: &note}) {
+			return nil, patternkit.ErrStopped
 		}
 	}
 	target := c.Category.Target
 	if target == nil {
-		return nil, fmt.Errorf("%s: %w: the request was routed to %s %q, which has no Target to run: give its Category a Target (an LLM using the server)", r.label(), ErrNoTarget, c.Category.Kind, c.Category.Name)
+		return nil, fmt.Errorf("%s: %w: the request was routed to %s %q, which has no Target to run: give its Category a Target (an LLM using the server)", r.pattern.Label(), ErrNoTarget, c.Category.Kind, c.Category.Name)
 	}
-	out, err := call(ctx, target, conv, params, emit)
+	out, err := patternkit.Call(ctx, target, conv, params, emit)
 	if err != nil {
-		if errors.Is(err, errStopped) {
+		if errors.Is(err, patternkit.ErrStopped) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%s: category %q: %w", r.label(), c.Category.Name, err)
+		return nil, fmt.Errorf("%s: category %q: %w", r.pattern.Label(), c.Category.Name, err)
 	}
 	return out, nil
 }
@@ -311,38 +310,8 @@ func (r *Router) run(ctx context.Context, conv []llm.Message, params *llm.Reques
 // node. It fails with ErrNoTarget for a server category without one.
 func (r *Router) Run(ctx context.Context, choice Choice, msgs []llm.Message, params *llm.RequestParams) ([]llm.Message, error) {
 	if choice.Category.Target == nil {
-		return nil, fmt.Errorf("%s: %w: %s %q has no Target to run", r.label(), ErrNoTarget, choice.Category.Kind, choice.Category.Name)
+		return nil, fmt.Errorf("%s: %w: %s %q has no Target to run", r.pattern.Label(), ErrNoTarget, choice.Category.Kind, choice.Category.Name)
 	}
-	if t := llm.UsageFromContext(ctx); t != nil {
-		ctx = llm.ContextWithUsage(ctx, t.Child(r.name, llm.UsageWorkflow))
-	}
+	ctx = patternkit.WithUsageNode(ctx, r.pattern.Name)
 	return choice.Category.Target.Generate(ctx, msgs, params)
-}
-
-// transcript renders the conversation for the routing prompt: the text of
-// a single message, or each message's text prefixed by its role.
-func transcript(conv []llm.Message) string {
-	if len(conv) == 1 {
-		return conv[0].Text()
-	}
-	var b strings.Builder
-	for _, m := range conv {
-		if m.Role == llm.RoleTool {
-			continue
-		}
-		if t := m.Text(); t != "" {
-			fmt.Fprintf(&b, "%s: %s\n\n", m.Role, t)
-		}
-	}
-	return strings.TrimSpace(b.String())
-}
-
-// lastUserText is the text of the last user message.
-func lastUserText(conv []llm.Message) string {
-	for i := len(conv) - 1; i >= 0; i-- {
-		if conv[i].Role == llm.RoleUser {
-			return conv[i].Text()
-		}
-	}
-	return ""
 }

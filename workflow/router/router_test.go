@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
 	"github.com/mcp-agent-go/mcp-agent/llm/replay"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patterntest"
 	"github.com/mcp-agent-go/mcp-agent/workflow/router"
 )
 
@@ -30,7 +31,7 @@ func fixture(t *testing.T) []router.Category {
 	mcp.AddTool(srv, &mcp.Tool{Name: "forecast", Description: "Forecast the weather of a city."}, func(ctx context.Context, _ *mcp.CallToolRequest, in forecastIn) (*mcp.CallToolResult, any, error) {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "sunny in " + in.City}}}, nil, nil
 	})
-	servers := connect(t, "weather", srv)
+	servers := patterntest.Connect(t, "weather", srv)
 	s, err := replay.Parse([]byte(`
 turns:
   - tool_calls: [{name: weather_forecast, arguments: {city: Paris}}]
@@ -42,12 +43,12 @@ turns:
 	if err != nil {
 		t.Fatal(err)
 	}
-	weatherLLM := llm.New(newAgent(t, "weather_agent", servers, "weather"), replay.New(s, nil), nil)
+	weatherLLM := llm.New(patterntest.NewAgent(t, "weather_agent", servers, "weather"), replay.New(s, nil), nil)
 	weather, err := router.ServerCategoryFrom(t.Context(), servers, "weather", "Weather forecasts.", weatherLLM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	finder, _ := scripted(t, "finder", "turns: [{text: Found notes.txt.}]")
+	finder, _ := patterntest.Scripted(t, "finder", "turns: [{text: Found notes.txt.}]")
 	calc := router.FunctionCategory("calculator", "Does arithmetic.", func(ctx context.Context, conv []llm.Message) (string, error) {
 		return "42", nil
 	})
@@ -72,7 +73,7 @@ func TestLLMRoute(t *testing.T) {
 	cats := fixture(t)
 	// The model ranks out of order, names an unknown category, changes the
 	// case of one and repeats it, and overstates a confidence.
-	routing, rec := scripted(t, "routing", `turns:
+	routing, rec := patterntest.Scripted(t, "routing", `turns:
   - text: '{"categories": [
       {"category": "calculator", "confidence": 0.2, "reasoning": "Maybe numbers."},
       {"category": "nope", "confidence": 0.9, "reasoning": "Hallucinated."},
@@ -95,7 +96,7 @@ func TestLLMRoute(t *testing.T) {
 		t.Errorf("first choice = %+v, want the weather server category with its target", got[0].Category)
 	}
 
-	reqs := rec.requests()
+	reqs := rec.Requests()
 	if len(reqs) != 1 || reqs[0].ResponseSchema == nil {
 		t.Fatalf("routing LLM requests = %d, want 1 with a response schema", len(reqs))
 	}
@@ -141,7 +142,7 @@ Answer with at most 2 categories, most suitable first, each with a confidence fr
 }
 
 func TestLLMRouteKLargerThanCategories(t *testing.T) {
-	routing, rec := scripted(t, "routing", `turns: [{text: '{"categories": [{"category": "finder", "confidence": 0.7, "reasoning": "Files."}, {"category": "calculator", "confidence": 0.3, "reasoning": "Numbers."}, {"category": "weather", "confidence": 0.1, "reasoning": "No."}]}'}]`)
+	routing, rec := patterntest.Scripted(t, "routing", `turns: [{text: '{"categories": [{"category": "finder", "confidence": 0.7, "reasoning": "Files."}, {"category": "calculator", "confidence": 0.3, "reasoning": "Numbers."}, {"category": "weather", "confidence": 0.1, "reasoning": "No."}]}'}]`)
 	r, err := router.NewLLM(routing, fixture(t), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -153,13 +154,13 @@ func TestLLMRouteKLargerThanCategories(t *testing.T) {
 	if names := choices(got); len(names) != 3 || names[0].Name != "finder" {
 		t.Errorf("choices = %v, want all three, finder first", names)
 	}
-	if p := rec.requests()[0].Messages[0].Text(); !strings.Contains(p, "Answer with at most 3 categories") {
+	if p := rec.Requests()[0].Messages[0].Text(); !strings.Contains(p, "Answer with at most 3 categories") {
 		t.Errorf("k was not capped at the number of categories in the prompt:\n%s", p)
 	}
 }
 
 func TestLLMRouteNoKnownCategory(t *testing.T) {
-	routing, _ := scripted(t, "routing", `turns: [{text: '{"categories": [{"category": "billing", "confidence": 0.9, "reasoning": "Money."}]}'}]`)
+	routing, _ := patterntest.Scripted(t, "routing", `turns: [{text: '{"categories": [{"category": "billing", "confidence": 0.9, "reasoning": "Money."}]}'}]`)
 	r, _ := router.NewLLM(routing, fixture(t), &router.Options{Name: "front"})
 	_, err := r.Route(t.Context(), llm.Prompt("Refund me"), 1)
 	if !errors.Is(err, router.ErrNoRoute) {
@@ -170,7 +171,7 @@ func TestLLMRouteNoKnownCategory(t *testing.T) {
 		t.Errorf("error text:\n got %s\nwant %s", err, want)
 	}
 
-	routing, _ = scripted(t, "routing", `turns: [{text: '{"categories": []}'}]`)
+	routing, _ = patterntest.Scripted(t, "routing", `turns: [{text: '{"categories": []}'}]`)
 	r, _ = router.NewLLM(routing, fixture(t), &router.Options{Name: "front"})
 	_, err = r.Route(t.Context(), llm.Prompt("Refund me"), 1)
 	if want := `router "front": no category chosen: the routing LLM chose none of the categories (weather, finder, calculator)`; err == nil || err.Error() != want {
@@ -181,7 +182,7 @@ func TestLLMRouteNoKnownCategory(t *testing.T) {
 // TestGenerateRunsTarget routes to the weather server category, whose
 // target calls the real MCP tool; usage nests under the router.
 func TestGenerateRunsTarget(t *testing.T) {
-	routing, _ := scripted(t, "routing", `turns: [{text: '{"categories": [{"category": "weather", "confidence": 0.9, "reasoning": "Weather."}]}', usage: {input: 30, output: 10}}]`)
+	routing, _ := patterntest.Scripted(t, "routing", `turns: [{text: '{"categories": [{"category": "weather", "confidence": 0.9, "reasoning": "Weather."}]}', usage: {input: 30, output: 10}}]`)
 	r, err := router.NewLLM(routing, fixture(t), &router.Options{Name: "front"})
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +220,7 @@ func TestGenerateRunsTarget(t *testing.T) {
 }
 
 func TestGenerateServerWithoutTarget(t *testing.T) {
-	routing, _ := scripted(t, "routing", `turns: [{text: '{"categories": [{"category": "fetch", "confidence": 0.9, "reasoning": "A URL."}]}'}]`)
+	routing, _ := patterntest.Scripted(t, "routing", `turns: [{text: '{"categories": [{"category": "fetch", "confidence": 0.9, "reasoning": "A URL."}]}'}]`)
 	cats := []router.Category{router.ServerCategory("fetch", "Fetches URLs.", []*mcp.Tool{{Name: "fetch", Description: "Fetch a URL."}}, nil)}
 	r, err := router.NewLLM(routing, cats, nil)
 	if err != nil {
@@ -236,7 +237,7 @@ func TestGenerateServerWithoutTarget(t *testing.T) {
 }
 
 func TestEmbeddingRoute(t *testing.T) {
-	emb, api := newEmbedder(t, "weather", "file", "arithmetic")
+	emb, api := patterntest.NewEmbedder(t, "weather", "file", "arithmetic")
 	r, err := router.NewEmbedding(emb, fixture(t), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +264,7 @@ func TestEmbeddingRoute(t *testing.T) {
 		t.Errorf("second route = %v, want finder only", choices(got))
 	}
 	// Category embeddings are computed once: later routes embed only the request.
-	reqs := api.requests()
+	reqs := api.Requests()
 	if len(reqs) != 3 || len(reqs[0]) != 3 || len(reqs[1]) != 1 || len(reqs[2]) != 1 {
 		t.Errorf("embedding requests = %q, want the 3 categories once, then one request text each", reqs)
 	}
@@ -273,7 +274,7 @@ func TestEmbeddingRoute(t *testing.T) {
 }
 
 func TestStream(t *testing.T) {
-	routing, _ := scripted(t, "routing", `turns: [{text: '{"categories": [{"category": "finder", "confidence": 0.8, "reasoning": "Files."}]}'}]`)
+	routing, _ := patterntest.Scripted(t, "routing", `turns: [{text: '{"categories": [{"category": "finder", "confidence": 0.8, "reasoning": "Files."}]}'}]`)
 	r, _ := router.NewLLM(routing, fixture(t), &router.Options{Name: "front"})
 	var got []string
 	for ev, err := range r.Stream(t.Context(), llm.Prompt("find notes"), nil) {
@@ -297,7 +298,7 @@ func TestStream(t *testing.T) {
 func TestNewErrors(t *testing.T) {
 	fn := func(context.Context, []llm.Message) (string, error) { return "", nil }
 	f := router.FunctionCategory("f", "F.", fn)
-	routing, _ := scripted(t, "routing", "turns: [{text: x}]")
+	routing, _ := patterntest.Scripted(t, "routing", "turns: [{text: x}]")
 	for _, tc := range []struct {
 		name string
 		cats []router.Category

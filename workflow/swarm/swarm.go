@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/mcp-agent-go/mcp-agent/llm"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patternkit"
 )
 
 // DefaultMaxHandoffs is the handoff limit of a turn when
@@ -244,7 +245,7 @@ func (s *Swarm) Generate(ctx context.Context, msgs []llm.Message, params *llm.Re
 // they happen (Source: the active agent's name), then the final answer
 // (Source: the swarm's name).
 func (s *Swarm) Stream(ctx context.Context, msgs []llm.Message, params *llm.RequestParams) iter.Seq2[*llm.Event, error] {
-	return stream(ctx, s.name, func(ctx context.Context, emit emitFunc) ([]llm.Message, error) {
+	return patternkit.Stream(ctx, s.name, func(ctx context.Context, emit patternkit.Emit) ([]llm.Message, error) {
 		res, err := s.run(ctx, msgs, params, emit)
 		if err != nil {
 			return nil, err
@@ -290,25 +291,23 @@ func (p *interceptProvider) Stream(ctx context.Context, req *llm.Request) iter.S
 	return p.Provider.Stream(ctx, req)
 }
 
-func (s *Swarm) run(ctx context.Context, msgs []llm.Message, params *llm.RequestParams, emit emitFunc) (*Result, error) {
+func (s *Swarm) run(ctx context.Context, msgs []llm.Message, params *llm.RequestParams, emit patternkit.Emit) (*Result, error) {
 	s.mu.Lock()
 	active := s.active
 	s.mu.Unlock()
 	res := &Result{Agent: active}
 	defer func() { res.Variables = s.vars.Snapshot() }()
-	conv, err := loadConversation(ctx, s.label(), s.memory, msgs, params)
+	conv, err := patternkit.LoadConversation(ctx, s.label(), s.memory, msgs, params)
 	if err != nil {
 		return res, err
 	}
-	if t := llm.UsageFromContext(ctx); t != nil {
-		ctx = llm.ContextWithUsage(ctx, t.Child(s.name, llm.UsageWorkflow))
-	}
+	ctx = patternkit.WithUsageNode(ctx, s.name)
 	st := &turnState{swarm: s}
 	ctx = context.WithValue(ctx, stateKey{}, st)
 	path := []string{active}
 	for {
 		st.begin(active)
-		p := stateless(params)
+		p := patternkit.Stateless(params)
 		p.SystemPrompt = "" // each agent's own instruction
 		if s.instr != nil {
 			p.SystemPrompt = s.instr(s.sources[active], s.vars.Snapshot())
@@ -319,8 +318,8 @@ func (s *Swarm) run(ctx context.Context, msgs []llm.Message, params *llm.Request
 			break
 		}
 		handoff, done := st.outcome()
-		if errors.Is(err, errStopped) || !errors.Is(err, errIntercepted) || (handoff == "" && done == nil) {
-			if errors.Is(err, errStopped) {
+		if errors.Is(err, patternkit.ErrStopped) || !errors.Is(err, errIntercepted) || (handoff == "" && done == nil) {
+			if errors.Is(err, patternkit.ErrStopped) {
 				return res, err
 			}
 			return res, fmt.Errorf("%s: agent %q: %w", s.label(), active, err)
@@ -329,7 +328,7 @@ func (s *Swarm) run(ctx context.Context, msgs []llm.Message, params *llm.Request
 			answer := llm.AssistantText(*done)
 			res.Messages = append(res.Messages, answer)
 			if emit != nil && !emit(&llm.Event{Kind: llm.EventMessage, Source: active, Message: &answer}) {
-				return res, errStopped
+				return res, patternkit.ErrStopped
 			}
 			break
 		}
@@ -344,7 +343,7 @@ func (s *Swarm) run(ctx context.Context, msgs []llm.Message, params *llm.Request
 	s.mu.Lock()
 	s.active = active
 	s.mu.Unlock()
-	if useHistory(params) {
+	if patternkit.UseHistory(params) {
 		if err := s.memory.Append(ctx, append(slices.Clip(msgs), res.Messages...)...); err != nil {
 			return res, fmt.Errorf("%s: saving memory: %w", s.label(), err)
 		}
@@ -356,7 +355,7 @@ func (s *Swarm) run(ctx context.Context, msgs []llm.Message, params *llm.Request
 // Generate: the messages of a turn that ends in a handoff are only seen as
 // events), and returns the messages it produced. Its events, except the
 // final one and the start of an intercepted iteration, go to emit.
-func (s *Swarm) agentTurn(ctx context.Context, name string, conv []llm.Message, p *llm.RequestParams, emit emitFunc, st *turnState) ([]llm.Message, error) {
+func (s *Swarm) agentTurn(ctx context.Context, name string, conv []llm.Message, p *llm.RequestParams, emit patternkit.Emit, st *turnState) ([]llm.Message, error) {
 	var out []llm.Message
 	for ev, err := range s.members[name].Stream(ctx, conv, p) {
 		if err != nil {
@@ -373,7 +372,7 @@ func (s *Swarm) agentTurn(ctx context.Context, name string, conv []llm.Message, 
 			}
 		}
 		if emit != nil && !emit(ev) {
-			return out, errStopped
+			return out, patternkit.ErrStopped
 		}
 	}
 	if len(out) == 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/mcp-agent-go/mcp-agent/agent"
 	"github.com/mcp-agent-go/mcp-agent/llm"
 	"github.com/mcp-agent-go/mcp-agent/llm/replay"
+	"github.com/mcp-agent-go/mcp-agent/workflow/internal/patterntest"
 	"github.com/mcp-agent-go/mcp-agent/workflow/swarm"
 )
 
@@ -20,7 +21,7 @@ import (
 // MCP server. extra tools go to triage.
 func support(t *testing.T, billingTools []agent.Tool, triageTools ...agent.Tool) []llm.ToolSource {
 	t.Helper()
-	servers := connect(t, "ledger", ledgerServer())
+	servers := patterntest.Connect(t, "ledger", ledgerServer())
 	triage := newAgent(t, "triage", "You route customers.", nil, nil,
 		append([]agent.Tool{swarm.TransferTo("billing", "For balances, invoices and refunds.")}, triageTools...)...)
 	billing := newAgent(t, "billing", "You handle billing.", servers, []string{"ledger"}, billingTools...)
@@ -36,7 +37,7 @@ func toolNames(req *llm.Request) []string {
 }
 
 func TestHandoff(t *testing.T) {
-	rec := scriptedProvider(t, `
+	rec := patterntest.Replay(t, "swarm.yaml", `
 turns:
   - tool_calls: [{name: transfer_to_billing}]
     usage: {input: 50, output: 5}
@@ -91,7 +92,7 @@ turns:
 		t.Errorf("messages (-want +got):\n%s", diff)
 	}
 
-	reqs := rec.requests()
+	reqs := rec.Requests()
 	if len(reqs) != 3 {
 		t.Fatalf("%d model calls, want 3 (none after the handoff call)", len(reqs))
 	}
@@ -123,7 +124,7 @@ turns:
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := rec.requests()[3]
+	last := rec.Requests()[3]
 	if got2 != "You're welcome." || last.System != "You handle billing." || len(last.Messages) != 7 {
 		t.Errorf("second turn: %q, system %q, %d messages", got2, last.System, len(last.Messages))
 	}
@@ -148,7 +149,7 @@ func TestVariablesAndDone(t *testing.T) {
 		swarm.VariablesFrom(ctx).Set("language", in.Language)
 		return "noted", nil
 	})
-	rec := scriptedProvider(t, `
+	rec := patterntest.Replay(t, "swarm.yaml", `
 turns:
   - tool_calls: [{name: set_language, arguments: {language: fr}}, {name: transfer_to_billing}]
   - tool_calls: [{name: issue_refund, arguments: {amount: 42}}]
@@ -172,7 +173,7 @@ turns:
 	if diff := cmp.Diff(map[string]any{"customer": "Ada", "language": "fr", "refund": 42.0}, res.Variables); diff != "" {
 		t.Errorf("variables (-want +got):\n%s", diff)
 	}
-	reqs := rec.requests()
+	reqs := rec.Requests()
 	if len(reqs) != 2 {
 		t.Fatalf("%d model calls, want 2 (the refund ends the turn)", len(reqs))
 	}
@@ -208,7 +209,7 @@ func TestHandoffLoop(t *testing.T) {
 		{0, `swarm "swarm": more than 10 handoffs in one turn (a -> b -> a -> b -> a -> b -> a -> b -> a -> b -> a -> b): the agents keep handing the conversation back and forth; raise Options.MaxHandoffs or tell the agents when to answer`, 11},
 	} {
 		t.Run(fmt.Sprint(tt.max), func(t *testing.T) {
-			rec := scriptedProvider(t, `
+			rec := patterntest.Replay(t, "swarm.yaml", `
 loop: true
 turns:
   - tool_calls: [{name: transfer_to_b}]
@@ -228,7 +229,7 @@ turns:
 			if !errors.Is(err, swarm.ErrMaxHandoffs) || !errors.As(err, &he) || len(he.Path) != tt.calls+1 {
 				t.Errorf("err = %#v", err)
 			}
-			if n := len(rec.requests()); n != tt.calls {
+			if n := len(rec.Requests()); n != tt.calls {
 				t.Errorf("%d model calls, want %d", n, tt.calls)
 			}
 			if len(res.Handoffs) != tt.calls-1 {
@@ -250,7 +251,7 @@ func TestBadHandoffs(t *testing.T) {
 	ghost := swarm.Func("escalate", "Escalate.", func(context.Context, struct{}) (swarm.FuncResult, error) {
 		return swarm.FuncResult{Agent: "manager"}, nil
 	})
-	rec := scriptedProvider(t, `
+	rec := patterntest.Replay(t, "swarm.yaml", `
 turns:
   - tool_calls: [{name: escalate}, {name: transfer_to_triage}, {name: transfer_to_billing}, {name: transfer_to_sales}]
   - text: Billing here.
@@ -286,10 +287,10 @@ turns:
 // TestHandoffsOption: handoffs declared in Options (as from configuration)
 // on agents that have no Go handoff tools; billing keeps its MCP tool.
 func TestHandoffsOption(t *testing.T) {
-	servers := connect(t, "ledger", ledgerServer())
+	servers := patterntest.Connect(t, "ledger", ledgerServer())
 	triage := newAgent(t, "triage", "Route.", nil, nil)
 	billing := newAgent(t, "billing", "Bill.", servers, []string{"ledger"})
-	rec := scriptedProvider(t, `
+	rec := patterntest.Replay(t, "swarm.yaml", `
 turns:
   - tool_calls: [{name: transfer_to_triage}]
   - tool_calls: [{name: transfer_to_billing}]
@@ -313,7 +314,7 @@ turns:
 	if r := res.Messages[1].Parts[0].(*llm.ToolResult); !r.IsError || !strings.Contains(r.Text(), `tool "transfer_to_triage" is not available`) {
 		t.Errorf("first tool result = %v %q", r.IsError, r.Text())
 	}
-	reqs := rec.requests()
+	reqs := rec.Requests()
 	if got := toolNames(reqs[0]); !cmp.Equal(got, []string{"transfer_to_billing"}) {
 		t.Errorf("triage's tools = %v", got)
 	}
@@ -340,7 +341,7 @@ func TestFuncOutsideSwarm(t *testing.T) {
 }
 
 func TestStream(t *testing.T) {
-	rec := scriptedProvider(t, `
+	rec := patterntest.Replay(t, "swarm.yaml", `
 turns:
   - text: Let me transfer you.
     tool_calls: [{name: transfer_to_billing}]
@@ -389,7 +390,7 @@ turns:
 // slowBilling returns support agents whose billing agent calls a tool
 // that blocks until cancelled, and a channel receiving a value when it
 // starts.
-func slowBilling(t *testing.T) ([]llm.ToolSource, chan struct{}, *recorder) {
+func slowBilling(t *testing.T) ([]llm.ToolSource, chan struct{}, *patterntest.Recorder) {
 	entered := make(chan struct{}, 1)
 	srv := mcp.NewServer(&mcp.Implementation{Name: "slow", Version: "v0"}, nil)
 	mcp.AddTool(srv, &mcp.Tool{Name: "wait", Description: "Wait until cancelled."}, func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {
@@ -397,10 +398,10 @@ func slowBilling(t *testing.T) ([]llm.ToolSource, chan struct{}, *recorder) {
 		<-ctx.Done()
 		return nil, nil, ctx.Err()
 	})
-	servers := connect(t, "slow", srv)
+	servers := patterntest.Connect(t, "slow", srv)
 	triage := newAgent(t, "triage", "Route.", nil, nil, swarm.TransferTo("billing", ""))
 	billing := newAgent(t, "billing", "Bill.", servers, []string{"slow"})
-	rec := scriptedProvider(t, `
+	rec := patterntest.Replay(t, "swarm.yaml", `
 turns:
   - tool_calls: [{name: transfer_to_billing}]
   - tool_calls: [{name: slow_wait}]
@@ -445,7 +446,7 @@ func TestStreamStop(t *testing.T) {
 			break
 		}
 	}
-	if n := len(rec.requests()); n != 2 {
+	if n := len(rec.Requests()); n != 2 {
 		t.Errorf("%d model calls, want 2", n)
 	}
 }
@@ -481,7 +482,7 @@ func TestNewErrors(t *testing.T) {
 }
 
 func TestStart(t *testing.T) {
-	rec := scriptedProvider(t, "turns: [{text: Billing speaking.}]")
+	rec := patterntest.Replay(t, "swarm.yaml", "turns: [{text: Billing speaking.}]")
 	s, err := swarm.New(rec, support(t, nil), &swarm.Options{Start: "billing"})
 	if err != nil {
 		t.Fatal(err)
@@ -490,7 +491,7 @@ func TestStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != "Billing speaking." || rec.requests()[0].System != "You handle billing." {
-		t.Errorf("answer %q, system %q", got, rec.requests()[0].System)
+	if got != "Billing speaking." || rec.Requests()[0].System != "You handle billing." {
+		t.Errorf("answer %q, system %q", got, rec.Requests()[0].System)
 	}
 }
