@@ -42,6 +42,8 @@ type Options struct {
 	// WorkerOptions tunes that worker (nil: the SDK's defaults).
 	// WorkflowPanicPolicy is always FailWorkflow.
 	WorkerOptions *worker.Options
+	// BatchSteps is WorkerOptions.BatchSteps for that worker.
+	BatchSteps bool
 	// Logger receives workflow and operational logs; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -84,7 +86,7 @@ func New(c client.Client, reg *workflow.Registry, opts *Options) (*Executor, err
 	}
 	e := &Executor{c: c, reg: reg, queue: o.TaskQueue, logger: o.Logger.With("executor", "temporal")}
 	if o.Worker {
-		e.w = NewWorker(c, reg, &WorkerOptions{TaskQueue: o.TaskQueue, Options: o.WorkerOptions, Logger: o.Logger})
+		e.w = NewWorker(c, reg, &WorkerOptions{TaskQueue: o.TaskQueue, BatchSteps: o.BatchSteps, Options: o.WorkerOptions, Logger: o.Logger})
 		if err := e.w.Start(); err != nil {
 			return nil, fmt.Errorf("starting the Temporal worker on task queue %q: %w", o.TaskQueue, err)
 		}

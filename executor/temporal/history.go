@@ -65,6 +65,7 @@ func (e *Executor) History(ctx context.Context, runID string) ([]executor.Event,
 				add(executor.EventPauseRequested)
 			case UnpauseSignal:
 				add(executor.EventResumed)
+			case checkpointSignal:
 			default:
 				ev.Name = a.GetSignalName()
 				ev.Payload = decodePayloads(a.GetInput())

@@ -58,6 +58,10 @@ type runContext struct {
 	queue   string
 	logger  *slog.Logger
 
+	// checkpoint makes each step durable before the next operation (see
+	// WorkerOptions.BatchSteps).
+	checkpoint bool
+
 	seq     int
 	state   runState
 	buf     map[string][]json.RawMessage // received, unconsumed signals
@@ -72,9 +76,10 @@ var _ workflow.Context = (*runContext)(nil)
 type nondeterminism struct{ err *workflow.NondeterminismError }
 
 // workflowFunc returns the Temporal workflow function that runs wf.
-func workflowFunc(wf workflow.Workflow, reg *workflow.Registry, queue string, logger *slog.Logger) func(tw.Context, json.RawMessage) (json.RawMessage, error) {
+func workflowFunc(wf workflow.Workflow, reg *workflow.Registry, o *WorkerOptions) func(tw.Context, json.RawMessage) (json.RawMessage, error) {
 	return func(ctx tw.Context, input json.RawMessage) (json.RawMessage, error) {
-		rc := newRunContext(ctx, wf.Name(), reg, queue, logger)
+		rc := newRunContext(ctx, wf.Name(), reg, o.TaskQueue, o.Logger)
+		rc.checkpoint = !o.BatchSteps
 		if ctx.Err() != nil {
 			// Cancelled before it started: end without running.
 			return nil, sdktemporal.NewCanceledError("cancelled before it started")
@@ -140,6 +145,12 @@ func newRunContext(ctx tw.Context, name string, reg *workflow.Registry, queue st
 			s.AddReceive(unpauses, func(ch tw.ReceiveChannel, _ bool) { ch.Receive(c, nil); rc.state.Paused = false })
 			s.Select(c)
 			rc.record(nil)
+		}
+	})
+	checkpoints := tw.GetSignalChannel(ctx, checkpointSignal)
+	tw.Go(rc.memoCtx, func(c tw.Context) {
+		for {
+			checkpoints.Receive(c, nil)
 		}
 	})
 	rc.drain(workflow.ResumeSignal)
@@ -279,6 +290,9 @@ func (rc *runContext) RunStep(name string, opts workflow.StepOptions, fn workflo
 	}
 	var out stepResult
 	err := tw.ExecuteLocalActivity(ctx, act).Get(ctx, &out)
+	if rc.checkpoint && rc.ctx.Err() == nil {
+		rc.checkpointStep()
+	}
 	if err != nil {
 		se := &workflow.StepError{Step: name, Seq: seq, Attempts: 1, Message: err.Error()}
 		var appErr *sdktemporal.ApplicationError
@@ -301,6 +315,14 @@ func (rc *runContext) RunStep(name string, opts workflow.StepOptions, fn workflo
 		rc.mismatch(seq, fmt.Sprintf("%q", out.Step), fmt.Sprintf("%q", name))
 	}
 	return out.Result, nil
+}
+
+// checkpointStep makes the step just run durable: a local activity's result
+// is recorded when the workflow task completes, and a signal the run sends
+// itself completes the task and is acknowledged in the next one.
+func (rc *runContext) checkpointStep() {
+	ti := tw.GetInfo(rc.ctx)
+	_ = tw.SignalExternalWorkflow(rc.ctx, ti.WorkflowExecution.ID, ti.WorkflowExecution.RunID, checkpointSignal, nil).Get(rc.ctx, nil)
 }
 
 // callStep runs one attempt, turning a panic into an error.

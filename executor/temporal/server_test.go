@@ -72,12 +72,22 @@ func testLogger(t testing.TB) *slog.Logger {
 // open returns an executor with a worker for ws on a task queue of its own.
 func open(t testing.TB, ws ...workflow.Workflow) *temporal.Executor {
 	t.Helper()
+	return openWith(t, &temporal.Options{}, ws...)
+}
+
+// openWith is open with options; the task queue is named after the test
+// and opts.TaskQueue.
+func openWith(t testing.TB, opts *temporal.Options, ws ...workflow.Workflow) *temporal.Executor {
+	t.Helper()
 	srv := devServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	queue := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
-	ex, err := temporal.Dial(ctx, &config.TemporalSettings{Host: srv.Addr, Namespace: srv.Namespace, TaskQueue: queue},
-		workflow.NewRegistry(ws...), &temporal.Options{Worker: true, Logger: testLogger(t)})
+	o := *opts
+	o.TaskQueue = strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()) + o.TaskQueue
+	o.Worker = true
+	o.Logger = testLogger(t)
+	ex, err := temporal.Dial(ctx, &config.TemporalSettings{Host: srv.Addr, Namespace: srv.Namespace},
+		workflow.NewRegistry(ws...), &o)
 	if err != nil {
 		t.Fatal(err)
 	}

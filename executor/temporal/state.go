@@ -25,6 +25,9 @@ const (
 	// of Resume.
 	PauseSignal   = "mcp-agent.pause"
 	UnpauseSignal = "mcp-agent.unpause"
+	// checkpointSignal is the signal a run sends itself to make a step
+	// durable (see WorkerOptions.BatchSteps).
+	checkpointSignal = "mcp-agent.checkpoint"
 
 	// memoKey is the memo field holding a run's state; the workflow upserts
 	// it whenever the state changes, so Status and List read it without a

@@ -29,7 +29,7 @@ func newEnv(t *testing.T, runID string, ws ...workflow.Workflow) *testsuite.Test
 	env := s.NewTestWorkflowEnvironment()
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: runID, TaskQueue: DefaultTaskQueue})
 	env.SetTestTimeout(time.Minute)
-	Register(env, workflow.NewRegistry(ws...), DefaultTaskQueue, logger)
+	Register(env, workflow.NewRegistry(ws...), &WorkerOptions{Logger: logger})
 	return env
 }
 

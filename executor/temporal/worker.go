@@ -20,6 +20,14 @@ import (
 type WorkerOptions struct {
 	// TaskQueue is the task queue to poll; "" means DefaultTaskQueue.
 	TaskQueue string
+	// BatchSteps lets Temporal record the results of consecutive steps
+	// together, when the workflow task completes, instead of making each
+	// step durable before the next starts. Steps run several times faster,
+	// but after a worker crash the steps completed since the last workflow
+	// task run again. Every worker of a task queue must use the same
+	// setting: it changes the commands a run records, so switching it for
+	// runs in flight breaks their replay.
+	BatchSteps bool
 	// Options are the SDK's worker options (nil: defaults).
 	// WorkflowPanicPolicy is always FailWorkflow, so that a run that breaks
 	// the determinism rules fails instead of retrying forever.
@@ -44,20 +52,24 @@ func NewWorker(c client.Client, reg *workflow.Registry, opts *WorkerOptions) wor
 	}
 	wo.WorkflowPanicPolicy = worker.FailWorkflow
 	w := worker.New(c, o.TaskQueue, wo)
-	Register(w, reg, o.TaskQueue, o.Logger)
+	Register(w, reg, &o)
 	return w
 }
 
 // Register registers each of reg's workflows with r (a worker, or a
 // testsuite.TestWorkflowEnvironment) as a Temporal workflow of the same
-// name. queue is the task queue child runs are started on ("" means
-// DefaultTaskQueue); logger receives workflow logs (nil: slog.Default()).
-func Register(r worker.WorkflowRegistry, reg *workflow.Registry, queue string, logger *slog.Logger) {
-	if queue == "" {
-		queue = DefaultTaskQueue
+// name. opts.TaskQueue is where child runs are started, opts.Logger
+// receives workflow logs; opts.Options is not used. opts may be nil.
+func Register(r worker.WorkflowRegistry, reg *workflow.Registry, opts *WorkerOptions) {
+	o := WorkerOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	if o.TaskQueue == "" {
+		o.TaskQueue = DefaultTaskQueue
 	}
 	for wf := range reg.All() {
-		r.RegisterWorkflowWithOptions(workflowFunc(wf, reg, queue, logger), tw.RegisterOptions{Name: wf.Name()})
+		r.RegisterWorkflowWithOptions(workflowFunc(wf, reg, &o), tw.RegisterOptions{Name: wf.Name()})
 	}
 }
 
