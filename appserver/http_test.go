@@ -15,6 +15,8 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/agent"
 	"github.com/mcp-agent-go/mcp-agent/appserver"
+	"github.com/mcp-agent-go/mcp-agent/config"
+	"github.com/mcp-agent-go/mcp-agent/llm/replay"
 )
 
 type echoArgs struct {
@@ -259,4 +261,61 @@ func errString(err error) string {
 		return "<nil>"
 	}
 	return err.Error()
+}
+
+func TestRunDrainsOnCancel(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	b := newBlocker()
+	srv, err := appserver.New(f.app, &appserver.Options{Agents: []*agent.Agent{}, Tools: []*appserver.Tool{b.tool()}, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, ct := mcp.NewInMemoryTransports()
+	ctx, cancel := context.WithCancel(testContext(t))
+	ran := make(chan error, 1)
+	go func() { ran <- srv.Run(ctx, st) }()
+	cs := clientOver(t, ct, v2025)
+	go func() {
+		_, _ = cs.CallTool(testContext(t), &mcp.CallToolParams{Name: "block", Arguments: map[string]any{}})
+	}()
+	<-b.started
+	cancel()
+	select {
+	case err := <-ran:
+		t.Fatalf("Run returned %v with a call in flight", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(b.release) // the call finishes within the shutdown timeout: it is not cancelled
+	if err := <-ran; err != nil {
+		t.Errorf("Run = %v, want nil", err)
+	}
+	select {
+	case cause := <-b.canceled:
+		t.Errorf("the call in flight was cancelled (%v), want it to finish", cause)
+	default:
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	f := newFixture(t, &config.Settings{Name: "bad"}, nil)
+	a := f.agent(t, "a")
+	spaced := f.agent(t, "has space")
+	for _, c := range []struct {
+		name string
+		opts *appserver.Options
+		want string
+	}{
+		{"agent without NewLLM", &appserver.Options{Agents: []*agent.Agent{a}}, "1 agent(s) are served but Options.NewLLM is nil"},
+		{"tool name clash", &appserver.Options{Agents: []*agent.Agent{}, Tools: []*appserver.Tool{echoTool, echoTool}}, `app tool "echo" and app tool "echo" are both tool "echo": rename one`},
+		{"invalid tool name", &appserver.Options{Agents: []*agent.Agent{spaced}, NewLLM: llmOn(turns(replay.Turn{Text: "x"}))}, `"agents-has space-generate_str" is not a valid MCP tool name`},
+		{"async tool without executor", &appserver.Options{Agents: []*agent.Agent{}, Tools: []*appserver.Tool{appserver.NewAsyncTool("go", "", approve)}}, `async tool "go" needs Options.Executor to start workflow "approve"`},
+		{"nil tool", &appserver.Options{Agents: []*agent.Agent{}, Tools: []*appserver.Tool{nil}}, "a nil or zero Tool"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := appserver.New(f.app, c.opts)
+			if !errors.Is(err, appserver.ErrInvalidOptions) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("New = %v, want ErrInvalidOptions containing %q", err, c.want)
+			}
+		})
+	}
 }

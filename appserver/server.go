@@ -221,7 +221,12 @@ func (s *Server) track(next mcp.MethodHandler) mcp.MethodHandler {
 		if strings.HasPrefix(method, "notifications/") {
 			return next(ctx, method, req)
 		}
+		// The request's context is cancelled by Shutdown, or when the
+		// request's own context ends. Not when the handler returns: go-sdk
+		// may still use it to write the response.
+		parent := ctx
 		ctx, cancel := context.WithCancelCause(ctx)
+		context.AfterFunc(parent, func() { cancel(nil) })
 		r := &inflightReq{method: method, cancel: cancel}
 		s.mu.Lock()
 		if s.closing {
@@ -235,7 +240,6 @@ func (s *Server) track(next mcp.MethodHandler) mcp.MethodHandler {
 		s.inflight[r] = struct{}{}
 		s.mu.Unlock()
 		defer func() {
-			cancel(nil)
 			s.mu.Lock()
 			delete(s.inflight, r)
 			if len(s.inflight) == 0 {
