@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/mcp-agent-go/mcp-agent/agent"
+	"github.com/mcp-agent-go/mcp-agent/app"
+	"github.com/mcp-agent-go/mcp-agent/appserver"
+	"github.com/mcp-agent-go/mcp-agent/config"
+	"github.com/mcp-agent-go/mcp-agent/executor/temporal"
+	"github.com/mcp-agent-go/mcp-agent/llm"
+	"github.com/mcp-agent-go/mcp-agent/llm/providers"
+	"github.com/mcp-agent-go/mcp-agent/workflow"
+)
+
+type workerFlags struct {
+	taskQueue  string
+	provider   string
+	script     string
+	model      string
+	batchSteps bool
+	verbose    bool
+}
+
+func newWorkerCmd(g *globalFlags) *cobra.Command {
+	f := &workerFlags{}
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run a Temporal worker for the app's workflows",
+		Long: `Run a Temporal worker that executes the app's workflows: one per agent declared
+in mcp_agent.config.yaml (agents:), the workflows mcp-agent serve exposes. It
+connects to the server of the temporal: section (host, default localhost:7233;
+namespace, default "default"; tls; api_key) and polls its task_queue (default
+"mcp-agent"), until SIGINT or SIGTERM. Start runs with execution_engine:
+temporal (mcp-agent serve, mcp-agent workflows) or from Go with package
+executor/temporal. For development, scripts/temporal-dev builds a local
+Temporal server. See docs/workflows.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runWorker(cmd, g, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.taskQueue, "task-queue", "", "task queue to poll (default: temporal.task_queue, else mcp-agent)")
+	fl.StringVar(&f.provider, "provider", "", "LLM provider for every agent: openai, anthropic or replay (default: each agent's own)")
+	fl.StringVar(&f.script, "script", "", "replay script for --provider replay (implies it)")
+	fl.StringVar(&f.model, "model", "", "model for every agent (default: each agent's own)")
+	fl.BoolVar(&f.batchSteps, "batch-steps", false, "record consecutive steps together (faster; steps since the last workflow task re-run after a crash). Every worker of the task queue must agree")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log worker activity to stderr")
+	return cmd
+}
+
+func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags) error {
+	settings, err := loadSettings(g)
+	if err != nil {
+		return err
+	}
+	settings.MCP.Servers = selfCommand(settings.MCP.Servers)
+	if f.script != "" && f.provider == "" {
+		f.provider = "replay"
+	}
+	ts := settings.Temporal
+	if ts == nil {
+		ts = &config.TemporalSettings{}
+	}
+	queue := f.taskQueue
+	if queue == "" {
+		queue = ts.TaskQueue
+	}
+	if queue == "" {
+		queue = temporal.DefaultTaskQueue
+	}
+	var specs []config.AgentSpec
+	if settings.Agents != nil {
+		specs = settings.Agents.Definitions
+	}
+
+	provs := map[string]llm.Provider{}
+	var provMu sync.Mutex
+	providerFor := func(name string) (llm.Provider, error) {
+		if f.provider != "" {
+			name = f.provider
+		}
+		provMu.Lock()
+		defer provMu.Unlock()
+		if p, ok := provs[name]; ok {
+			return p, nil
+		}
+		p, err := providers.New(settings, providers.Options{Provider: name, ReplayScript: f.script})
+		if err != nil {
+			return nil, err
+		}
+		provs[name] = p
+		return p, nil
+	}
+	for _, spec := range specs {
+		if _, err := providerFor(spec.Provider); err != nil {
+			return fmt.Errorf("agent %q: %w", spec.Name, err)
+		}
+	}
+	var sampling appserver.SamplingFunc
+	if p, err := providerFor(""); err == nil {
+		sampling = llm.SamplingHandler(p, nil)
+	}
+
+	logger := cliLogger(f.verbose)
+	up := appserver.NewUpstream()
+	a, err := app.New(app.Options{
+		Settings:           settings,
+		Logger:             logger,
+		SamplingHandler:    up.SamplingHandler(sampling),
+		ElicitationHandler: up.ElicitationHandler(nil),
+		HumanInput:         up.HumanInput(nil),
+		OnLog:              up.ForwardLog,
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	specByName := map[string]config.AgentSpec{}
+	for _, s := range specs {
+		specByName[s.Name] = s
+	}
+	newLLM := func(ag *agent.Agent) (llm.AugmentedLLM, error) {
+		spec := specByName[ag.Name()]
+		p, err := providerFor(spec.Provider)
+		if err != nil {
+			return nil, err
+		}
+		model := f.model
+		if model == "" {
+			model = spec.Model
+		}
+		params := &llm.RequestParams{Model: model}
+		if len(spec.Tools) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			filter, err := toolFilter(ctx, ag, spec.Tools)
+			cancel()
+			if err != nil {
+				return nil, err
+			}
+			params.ToolFilter = filter
+		}
+		return llm.New(ag, p, &llm.Options{Params: params}), nil
+	}
+
+	reg := workflow.NewRegistry()
+	for wf := range a.Workflows().All() {
+		reg.Register(wf)
+	}
+	for _, spec := range specs {
+		if !workflowNameRE.MatchString(spec.Name) {
+			logger.Warn("agent not run as a workflow: its name is not a valid workflow name", "agent", spec.Name)
+			continue
+		}
+		if _, taken := reg.Lookup(spec.Name); taken {
+			continue
+		}
+		ag, err := a.Agent(spec.Name)
+		if err != nil {
+			return err
+		}
+		reg.Register(appserver.AgentWorkflow(ag, newLLM, nil))
+	}
+	var names []string
+	for wf := range reg.All() {
+		names = append(names, wf.Name())
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("no workflows to run: declare agents in %s (agents: definitions: [...]); each runs as a workflow", configName(settings))
+	}
+
+	co, err := temporal.ClientOptions(ts, logger)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
+	c, err := client.DialContext(ctx, co)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("connecting to Temporal at %s (namespace %q): %w; set temporal.host in the config, or start a development server with scripts/temporal-dev", co.HostPort, co.Namespace, err)
+	}
+	defer c.Close()
+
+	wo := &worker.Options{}
+	if ts.MaxConcurrentActivities > 0 {
+		wo.MaxConcurrentLocalActivityExecutionSize = ts.MaxConcurrentActivities
+	}
+	w := temporal.NewWorker(c, reg, &temporal.WorkerOptions{TaskQueue: queue, BatchSteps: f.batchSteps, Options: wo, Logger: logger})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("starting the worker on task queue %q: %w", queue, err)
+	}
+	defer w.Stop()
+	fmt.Fprintf(cmd.ErrOrStderr(), "mcp-agent worker: %d workflows (%s) on task queue %q of %s, namespace %q; stop with Ctrl-C\n",
+		len(names), joinNames(names), queue, co.HostPort, co.Namespace)
+	<-cmd.Context().Done()
+	return nil
+}
+
+func configName(s *config.Settings) string {
+	if len(s.Files) > 0 {
+		return s.Files[0]
+	}
+	return "mcp_agent.config.yaml"
+}
+
+func joinNames(names []string) string {
+	const max = 8
+	if len(names) > max {
+		return fmt.Sprintf("%s, ... and %d more", joinNames(names[:max]), len(names)-max)
+	}
+	out := ""
+	for i, n := range names {
+		if i > 0 {
+			out += ", "
+		}
+		out += n
+	}
+	return out
+}
