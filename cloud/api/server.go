@@ -66,7 +66,13 @@ type Options struct {
 	Heartbeat time.Duration
 	// Version is reported by /healthz.
 	Version string
+	// MaxUploadBytes bounds an app package uploaded to POST /v1/apps. 0
+	// means DefaultMaxUploadBytes.
+	MaxUploadBytes int64
 }
+
+// DefaultMaxUploadBytes is the default limit of an app package upload.
+const DefaultMaxUploadBytes = 32 << 20
 
 // Handler is the platform's HTTP API. It serves:
 //
@@ -81,6 +87,16 @@ type Options struct {
 //	GET    /v1/servers/{name}/events         ?after=ID&limit=N&follow=true (SSE)
 //	       /v1/servers/{name}/{tools,call_tool,resources,read_resource,prompts,get_prompt}
 //	       /servers/{name}/mcp               MCP (Streamable HTTP), through the gateway
+//	GET|POST /v1/apps                        list; deploy (multipart: request + package)
+//	GET|DELETE /v1/apps/{name}, POST /v1/apps/{name}/start|stop|restart|rollback
+//	GET    /v1/apps/{name}/versions|logs|events
+//	POST   /v1/workflows/{app}.{workflow}/run
+//	GET    /v1/runs, /v1/runs/{app}.{run_id}, /v1/runs/{app}.{run_id}/history
+//	POST   /v1/runs/{app}.{run_id}/pause|resume|stop
+//	POST   /v1/agents/{app}.{agent}/run
+//
+// The app, run and agent endpoints need a Service that also implements
+// AppService and RunService (see apps.go); otherwise they answer 501.
 //
 // Every endpoint but the first two requires "Authorization: Bearer KEY";
 // the MCP endpoint and REST conveniences of a public server accept requests
@@ -103,6 +119,9 @@ func New(svc Service, gateway http.Handler, opts *Options) *Handler {
 	if h.opts.MaxBodyBytes <= 0 {
 		h.opts.MaxBodyBytes = 1 << 20
 	}
+	if h.opts.MaxUploadBytes <= 0 {
+		h.opts.MaxUploadBytes = DefaultMaxUploadBytes
+	}
 	if h.opts.Heartbeat <= 0 {
 		h.opts.Heartbeat = 15 * time.Second
 	}
@@ -124,6 +143,7 @@ func New(svc Service, gateway http.Handler, opts *Options) *Handler {
 type route struct {
 	pattern string
 	public  bool
+	upload  bool // the body is an upload bounded by Options.MaxUploadBytes
 	methods map[string]func(h *Handler, w http.ResponseWriter, r *http.Request, p *Principal)
 }
 
@@ -139,6 +159,24 @@ var routes = []route{
 	{pattern: "/v1/servers/{name}/restart", methods: methods{"POST": (*Handler).restartServer}},
 	{pattern: "/v1/servers/{name}/logs", methods: methods{"GET": (*Handler).logs}},
 	{pattern: "/v1/servers/{name}/events", methods: methods{"GET": (*Handler).events}},
+	// Apps, runs and agents (apps.go).
+	{pattern: "/v1/apps", upload: true, methods: methods{"GET": (*Handler).listApps, "POST": (*Handler).deployApp}},
+	{pattern: "/v1/apps/{name}", methods: methods{"GET": (*Handler).getApp, "DELETE": (*Handler).deleteApp}},
+	{pattern: "/v1/apps/{name}/start", methods: methods{"POST": (*Handler).startApp}},
+	{pattern: "/v1/apps/{name}/stop", methods: methods{"POST": (*Handler).stopApp}},
+	{pattern: "/v1/apps/{name}/restart", methods: methods{"POST": (*Handler).restartApp}},
+	{pattern: "/v1/apps/{name}/versions", methods: methods{"GET": (*Handler).appVersions}},
+	{pattern: "/v1/apps/{name}/rollback", methods: methods{"POST": (*Handler).rollbackApp}},
+	{pattern: "/v1/apps/{name}/logs", methods: methods{"GET": (*Handler).appLogs}},
+	{pattern: "/v1/apps/{name}/events", methods: methods{"GET": (*Handler).appEvents}},
+	{pattern: "/v1/workflows/{name}/run", methods: methods{"POST": (*Handler).runWorkflow}},
+	{pattern: "/v1/runs", methods: methods{"GET": (*Handler).listRuns}},
+	{pattern: "/v1/runs/{name}", methods: methods{"GET": (*Handler).getRun}},
+	{pattern: "/v1/runs/{name}/history", methods: methods{"GET": (*Handler).runHistory}},
+	{pattern: "/v1/runs/{name}/pause", methods: methods{"POST": (*Handler).pauseRun}},
+	{pattern: "/v1/runs/{name}/resume", methods: methods{"POST": (*Handler).resumeRun}},
+	{pattern: "/v1/runs/{name}/stop", methods: methods{"POST": (*Handler).stopRun}},
+	{pattern: "/v1/agents/{name}/run", methods: methods{"POST": (*Handler).runAgent}},
 }
 
 type methods = map[string]func(h *Handler, w http.ResponseWriter, r *http.Request, p *Principal)
@@ -164,7 +202,11 @@ func (h *Handler) route(rt route) http.HandlerFunc {
 			}
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
+			limit := h.opts.MaxBodyBytes
+			if rt.upload && r.Method == http.MethodPost {
+				limit = h.opts.MaxUploadBytes
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		f(h, w, r, p)
 	}

@@ -151,7 +151,10 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 // send sends a request and returns a 2xx response, or the error.
 func (c *Client) send(ctx context.Context, method, path string, body any, accept string) (*http.Response, error) {
 	var r io.Reader
-	if body != nil {
+	contentType := "application/json"
+	if rb, ok := body.(rawBody); ok {
+		r, contentType = rb.r, rb.contentType
+	} else if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return nil, err
@@ -163,7 +166,7 @@ func (c *Client) send(ctx context.Context, method, path string, body any, accept
 		return nil, err
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	if accept != "" {
 		req.Header.Set("Accept", accept)

@@ -67,6 +67,13 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Version is reported by /healthz.
 	Version string
+	// Serve is how deployed apps run: Path, then Args, then "serve
+	// --transport stdio --config ...". Nil means this executable (the
+	// mcp-agent CLI).
+	Serve *Command
+	// MaxAppBytes bounds an uploaded app package (gzipped). 0 means
+	// api.DefaultMaxUploadBytes (32 MiB).
+	MaxAppBytes int64
 }
 
 // Command is a program with leading arguments and extra environment.
@@ -98,6 +105,8 @@ type Platform struct {
 	baseCancel context.CancelFunc
 	serveErr   chan error
 	done       chan struct{}
+
+	apps *apps // apps.go
 
 	mu    sync.Mutex
 	deps  map[string]*deployment // by full name
@@ -143,6 +152,13 @@ func Start(ctx context.Context, dataDir string, opts *Options) (*Platform, error
 			return nil, fmt.Errorf("platform: find this executable for the built-in servers: %w", err)
 		}
 		p.opts.Builtin = &Command{Path: exe, Args: []string{"builtin"}}
+	}
+	if p.opts.Serve == nil {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("platform: find this executable for the apps: %w", err)
+		}
+		p.opts.Serve = &Command{Path: exe}
 	}
 	if p.opts.NodeModules == nil {
 		p.opts.NodeModules = defaultNodeModules()
@@ -211,8 +227,11 @@ func Start(ctx context.Context, dataDir string, opts *Options) (*Platform, error
 	if err := p.reconcile(ctx); err != nil {
 		return nil, err
 	}
+	if err := p.startApps(ctx); err != nil {
+		return nil, err
+	}
 
-	p.handler = api.New(p, p.gw, &api.Options{Logger: p.logger, AllowedHosts: p.opts.AllowedHosts, Version: p.opts.Version})
+	p.handler = api.New(p, p.gw, &api.Options{Logger: p.logger, AllowedHosts: p.opts.AllowedHosts, Version: p.opts.Version, MaxUploadBytes: p.opts.MaxAppBytes})
 	baseCtx, cancel := context.WithCancel(context.Background())
 	p.baseCancel = cancel
 	p.srv = &http.Server{
@@ -287,6 +306,9 @@ func (p *Platform) shutdown(ctx context.Context) error {
 		if err := p.rt.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("runtime: %w", err))
 		}
+	}
+	if err := p.closeApps(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("app runtime: %w", err))
 	}
 	if p.rec != nil {
 		p.rec.close()

@@ -30,6 +30,7 @@ import (
 type deployment struct {
 	id, org, name, full string
 	remote              bool
+	app                 bool // an app (apps.go), run by the app runtime
 
 	op sync.Mutex // serialises start, stop, restart, delete
 
@@ -68,7 +69,7 @@ func (p *Platform) get(org, name string) (*deployment, error) {
 	p.mu.Lock()
 	d := p.deps[org+"."+name]
 	p.mu.Unlock()
-	if d == nil {
+	if d == nil || d.app {
 		return nil, api.NotFound("server %q not found: list them with `mcp-agent list`", name)
 	}
 	return d, nil
@@ -373,7 +374,9 @@ func (p *Platform) Events(ctx context.Context, org, name string, q api.EventQuer
 func (p *Platform) Changed(_ context.Context, org, name string) (<-chan struct{}, error) {
 	d, err := p.get(org, name)
 	if err != nil {
-		return nil, err
+		if d, err = p.getApp(org, name); err != nil {
+			return nil, err
+		}
 	}
 	return p.rec.changed(d.full), nil
 }
@@ -412,6 +415,9 @@ func (p *Platform) ResolveGateway(_ context.Context, pr *api.Principal, name str
 		}
 	}
 	if desired == store.DesiredStopped {
+		if d.app {
+			return "", api.Unavailable("app %q is stopped: start it with `mcp-agent apps start %s`", d.name, d.name)
+		}
 		return "", api.Unavailable("server %q is stopped: start it with `mcp-agent servers start %s`", d.name, d.name)
 	}
 	if !attached {

@@ -1,0 +1,445 @@
+package platform_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mcp-agent-go/mcp-agent/cloud/api"
+	"github.com/mcp-agent-go/mcp-agent/cloud/client"
+	"github.com/mcp-agent-go/mcp-agent/cloud/platform"
+)
+
+// exampleApp copies examples/approval to a temporary directory (tests
+// change it) and returns the copy.
+func exampleApp(t *testing.T) string {
+	t.Helper()
+	dst := t.TempDir()
+	src := filepath.Join("..", "..", "examples", "approval")
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+func (e *env) client() *client.Client {
+	return client.New(e.p.URL(), &client.Options{APIKey: e.key})
+}
+
+func testCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// deployApp packages dir and deploys it as name on the replay script.
+func deployApp(t *testing.T, c *client.Client, name, dir string) api.AppDeployResult {
+	t.Helper()
+	pkg, err := client.PackageApp(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.DeployApp(testCtx(t, time.Minute), api.DeployAppRequest{Name: name, ReplayScript: "approval.replay.yaml"}, pkg)
+	if err != nil {
+		t.Fatalf("deploy %s: %v", name, err)
+	}
+	return res
+}
+
+// waitApp waits until the app reports status.
+func waitApp(t *testing.T, c *client.Client, name, status string) api.App {
+	t.Helper()
+	ctx := testCtx(t, 30*time.Second)
+	for {
+		a, err := c.GetApp(ctx, name)
+		if err == nil && a.Status == status {
+			return a
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("app %s: %+v %v, want status %s", name, a, err, status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func waitRun(t *testing.T, c *client.Client, id string, done func(api.Run) bool) api.Run {
+	t.Helper()
+	r, err := c.WaitRun(testCtx(t, 30*time.Second), id, done)
+	if err != nil {
+		t.Fatalf("wait for run %s: %v (last %+v)", id, err, r)
+	}
+	return r
+}
+
+func pausedForInput(r api.Run) bool { return r.Status == "paused" && r.Waiting != nil || r.Terminal() }
+
+func jsonEqual(got json.RawMessage, want string) bool {
+	var a, b any
+	return json.Unmarshal(got, &a) == nil && json.Unmarshal([]byte(want), &b) == nil && cmp.Equal(a, b)
+}
+
+func apiErr(t *testing.T, err error, status int, msg string) {
+	t.Helper()
+	if !client.IsStatus(err, status) || !strings.Contains(err.Error(), msg) {
+		t.Errorf("error = %v, want status %d with %q", err, status, msg)
+	}
+}
+
+func TestAppDeployRunResume(t *testing.T) {
+	e := startPlatform(t, t.TempDir())
+	c := e.client()
+	ctx := testCtx(t, 2*time.Minute)
+	dir := exampleApp(t)
+
+	res := deployApp(t, c, "approval", dir)
+	if !res.Created || res.Unchanged || res.Version != 1 || res.App.Endpoint != e.p.URL()+"/servers/local.approval/mcp" {
+		t.Errorf("deploy: %+v", res)
+	}
+	a := waitApp(t, c, "approval", "running")
+	if a.Spec.ReplayScript != "approval.replay.yaml" || a.Digest == "" {
+		t.Errorf("app: %+v", a)
+	}
+	// The app is an MCP server behind the gateway like any other.
+	cs := e.connect("approval", e.key)
+	tools, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tl := range tools.Tools {
+		names = append(names, tl.Name)
+	}
+	for _, want := range []string{"workflows-run", "workflows-approve-run", "agents-publisher-generate_str"} {
+		if !strings.Contains(strings.Join(names, " "), want) {
+			t.Errorf("tools %v lack %s", names, want)
+		}
+	}
+
+	// Deploying the same package again does nothing.
+	again := deployApp(t, c, "approval", dir)
+	if again.Created || !again.Unchanged || again.Version != 1 {
+		t.Errorf("redeploy: %+v", again)
+	}
+
+	// A workflow run pauses for approval; a bad payload is refused naming
+	// the field; a good one completes it.
+	run, err := c.RunWorkflow(ctx, "approval", "approve", json.RawMessage(`{"title":"Launch","body":"we ship today"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(run.ID, "approval.run-") || run.Workflow != "approve" {
+		t.Errorf("run: %+v", run)
+	}
+	run = waitRun(t, c, run.ID, pausedForInput)
+	if run.Status != "paused" || run.Waiting.Prompt != `Publish "Launch" (3 words)?` || !strings.Contains(string(run.Waiting.Schema), "approved") {
+		t.Fatalf("paused run: %+v %+v", run, run.Waiting)
+	}
+	_, err = c.ResumeRun(ctx, run.ID, api.ResumeRequest{Payload: json.RawMessage(`{"approved":"yes"}`)})
+	apiErr(t, err, 400, `field "approved"`)
+	if _, err := c.ResumeRun(ctx, run.ID, api.ResumeRequest{Payload: json.RawMessage(`{"approved":true,"note":"go"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	run = waitRun(t, c, run.ID, nil)
+	if run.Status != "completed" || !jsonEqual(run.Result, `{"title":"Launch","words":3,"published":true,"note":"go"}`) {
+		t.Errorf("completed run: %+v %s", run, run.Result)
+	}
+	hist, err := c.RunHistory(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, ev := range hist {
+		types = append(types, ev.Type)
+	}
+	for _, want := range []string{"run_scheduled", "step_completed", "input_requested", "signal_received", "run_completed"} {
+		if !strings.Contains(strings.Join(types, " "), want) {
+			t.Errorf("history %v lacks %s", types, want)
+		}
+	}
+
+	// The agent, as its durable workflow: paused on its question, answered
+	// by resume.
+	ar, err := c.RunAgent(ctx, "approval", "publisher", "publish the launch post", 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ar.Status != "paused" || ar.Waiting == nil || !strings.Contains(ar.Waiting.Prompt, "Publish this post?") {
+		t.Fatalf("agent run: %+v", ar)
+	}
+	if _, err := c.ResumeRun(ctx, ar.Run, api.ResumeRequest{Payload: json.RawMessage(`{"answer":"yes"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	run = waitRun(t, c, ar.Run, nil)
+	if run.Status != "completed" || !strings.Contains(string(run.Result), `"answer":"Published."`) {
+		t.Errorf("agent run after resume: %+v %s", run, run.Result)
+	}
+
+	// Pause and stop.
+	r2, err := c.RunWorkflow(ctx, "approval", "approve", json.RawMessage(`{"title":"Two","body":"b"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PauseRun(ctx, r2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.StopRun(ctx, r2.ID); err != nil || r.ID != r2.ID {
+		t.Fatalf("stop: %+v %v", r, err)
+	}
+	r2 = waitRun(t, c, r2.ID, nil)
+	if r2.Status != "cancelled" {
+		t.Errorf("stopped run: %+v", r2)
+	}
+
+	// Lists, with filters.
+	runs, err := c.ListRuns(ctx, api.RunQuery{App: "approval", Statuses: []string{"completed"}})
+	if err != nil || len(runs) != 2 {
+		t.Errorf("completed runs: %d %v", len(runs), err)
+	}
+	runs, err = c.ListRuns(ctx, api.RunQuery{Workflow: "approve"})
+	if err != nil || len(runs) != 2 || runs[0].ID != r2.ID {
+		t.Errorf("approve runs (all apps): %+v %v", runs, err)
+	}
+	runs, err = c.ListRuns(ctx, api.RunQuery{Limit: 1, Offset: 1})
+	if err != nil || len(runs) != 1 {
+		t.Errorf("page: %+v %v", runs, err)
+	}
+}
+
+func TestAppBadInput(t *testing.T) {
+	data := t.TempDir()
+	p, err := platform.Start(testCtx(t, 30*time.Second), data, &platform.Options{Addr: "127.0.0.1:0", MaxAppBytes: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close(context.Background()) })
+	key, _ := os.ReadFile(p.AdminKeyPath())
+	c := client.New(p.URL(), &client.Options{APIKey: strings.TrimSpace(string(key))})
+	ctx := testCtx(t, 2*time.Minute)
+
+	deploy := func(name, dir, script string) error {
+		pkg, err := client.PackageApp(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.DeployApp(ctx, api.DeployAppRequest{Name: name, ReplayScript: script}, pkg)
+		return err
+	}
+	empty := t.TempDir()
+	os.WriteFile(filepath.Join(empty, "README.md"), []byte("hi"), 0o644)
+	apiErr(t, deploy("x", empty, ""), 400, "no mcp_agent.config.yaml")
+
+	bad := exampleApp(t)
+	os.WriteFile(filepath.Join(bad, "mcp_agent.config.yaml"), []byte("name: x\nagents:\n  definitions:\n    - name: a\n      instrction: hi\n"), 0o644)
+	apiErr(t, deploy("x", bad, ""), 400, `mcp_agent.config.yaml:5: agents.definitions[0].instrction: unknown key`)
+
+	unset := exampleApp(t)
+	os.WriteFile(filepath.Join(unset, "mcp_agent.config.yaml"), []byte("name: x\nopenai:\n  api_key: ${OPENAI_API_KEY}\n"), 0o644)
+	apiErr(t, deploy("x", unset, ""), 400, "mcp-agent secrets set x NAME")
+
+	gocode := exampleApp(t)
+	os.WriteFile(filepath.Join(gocode, "go.mod"), []byte("module x\n"), 0o644)
+	apiErr(t, deploy("x", gocode, ""), 400, "Go code app")
+
+	apiErr(t, deploy("x", exampleApp(t), "nope.yaml"), 400, "replay_script: nope.yaml is not in the package")
+	apiErr(t, deploy("Bad.Name", exampleApp(t), ""), 400, "invalid app name")
+
+	big := exampleApp(t)
+	noise := make([]byte, 256<<10)
+	x := uint64(88172645463325252)
+	for i := range noise { // xorshift: incompressible
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		noise[i] = byte(x)
+	}
+	os.WriteFile(filepath.Join(big, "data.bin"), noise, 0o644)
+	apiErr(t, deploy("x", big, ""), 413, "exceeds the platform's limit of 64.0 KiB")
+
+	if apps, err := c.ListApps(ctx); err != nil || len(apps) != 0 {
+		t.Errorf("apps after refused deploys: %+v %v", apps, err)
+	}
+
+	_, err = c.GetApp(ctx, "nope")
+	apiErr(t, err, 404, `app "nope" not found`)
+	_, err = c.RunWorkflow(ctx, "nope", "approve", nil)
+	apiErr(t, err, 404, `app "nope" not found`)
+	_, err = c.GetRun(ctx, "nodot")
+	apiErr(t, err, 400, "is not {app}.{run}")
+
+	// A running app: unknown workflow, bad input, unknown run, unknown agent.
+	if err := deploy("approval", exampleApp(t), "approval.replay.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.RunWorkflow(ctx, "approval", "nope", nil)
+	apiErr(t, err, 404, `unknown workflow "nope"`)
+	_, err = c.RunWorkflow(ctx, "approval", "approve", json.RawMessage(`{"title":5}`))
+	apiErr(t, err, 400, `field "title"`)
+	_, err = c.GetRun(ctx, "approval.run-nope")
+	apiErr(t, err, 404, "not found")
+	_, err = c.RunAgent(ctx, "approval", "nobody", "hi", 0)
+	apiErr(t, err, 404, `app "approval" has no agent "nobody"`)
+	_, err = c.ListRuns(ctx, api.RunQuery{Statuses: []string{"done"}})
+	apiErr(t, err, 400, `unknown status "done"`)
+
+	// A name taken by a server.
+	if _, err := c.CreateServer(ctx, api.CreateServerRequest{Name: "srv", Command: "cat", Stopped: true}); err != nil {
+		t.Fatal(err)
+	}
+	apiErr(t, deploy("srv", exampleApp(t), ""), 409, `a server named "srv" exists`)
+	// Server endpoints do not act on apps.
+	_, err = c.StopServer(ctx, "approval")
+	apiErr(t, err, 404, `server "approval" not found`)
+}
+
+func TestAppVersionsRollbackRunsSurvive(t *testing.T) {
+	e := startPlatform(t, t.TempDir())
+	c := e.client()
+	ctx := testCtx(t, 2*time.Minute)
+	dir := exampleApp(t)
+	deployApp(t, c, "approval", dir)
+	waitApp(t, c, "approval", "running")
+	run, err := c.RunWorkflow(ctx, "approval", "approve", json.RawMessage(`{"title":"T","body":"one two"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRun(t, c, run.ID, pausedForInput)
+
+	os.WriteFile(filepath.Join(dir, "notes.md"), []byte("v2\n"), 0o644)
+	res := deployApp(t, c, "approval", dir)
+	if res.Created || res.Unchanged || res.Version != 2 {
+		t.Fatalf("deploy v2: %+v", res)
+	}
+	waitApp(t, c, "approval", "running")
+	vs, err := c.AppVersions(ctx, "approval")
+	if err != nil || len(vs) != 2 || vs[0].Active || !vs[1].Active || vs[0].Digest == vs[1].Digest {
+		t.Fatalf("versions: %+v %v", vs, err)
+	}
+	// The run paused under version 1 is resumed under version 2.
+	if _, err := c.ResumeRun(ctx, run.ID, api.ResumeRequest{Payload: json.RawMessage(`{"approved":false}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if r := waitRun(t, c, run.ID, nil); r.Status != "completed" || !strings.Contains(string(r.Result), `"published":false`) {
+		t.Errorf("run across versions: %+v", r)
+	}
+
+	a, err := c.RollbackApp(ctx, "approval", 1)
+	if err != nil || a.Version != 1 || a.Digest != vs[0].Digest {
+		t.Fatalf("rollback: %+v %v", a, err)
+	}
+	waitApp(t, c, "approval", "running")
+	_, err = c.RollbackApp(ctx, "approval", 7)
+	apiErr(t, err, 404, "has no version 7 (versions: 1, 2)")
+
+	if a, err := c.StopApp(ctx, "approval"); err != nil || a.Status != "stopped" {
+		t.Fatalf("stop: %+v %v", a, err)
+	}
+	_, err = c.RunWorkflow(ctx, "approval", "approve", nil)
+	apiErr(t, err, 503, "is stopped")
+	if _, err := c.StartApp(ctx, "approval"); err != nil {
+		t.Fatal(err)
+	}
+	waitApp(t, c, "approval", "running")
+	if err := c.DeleteApp(ctx, "approval"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetApp(ctx, "approval")
+	apiErr(t, err, 404, "not found")
+	if _, err := os.Stat(filepath.Join(e.dir, "apps", a.ID)); !os.IsNotExist(err) {
+		t.Errorf("app files after delete: %v", err)
+	}
+}
+
+// TestAppPausedRunSurvivesKill9 is the end to end of issue 8: deploy the
+// human-input example, start a run, see it paused, kill -9 the platform
+// (the app dies with it), start the platform again on the same data
+// directory, resume with a payload, get the completed result.
+func TestAppPausedRunSurvivesKill9(t *testing.T) {
+	data := t.TempDir()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(exe, "-test.run=^$")
+	child.Env = append(os.Environ(), "PLATFORM_TEST_CHILD="+data)
+	stdout, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = child.Process.Kill(); _ = child.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "http://") {
+		t.Fatalf("child platform: %q %v", line, err)
+	}
+	keyb, err := os.ReadFile(filepath.Join(data, "admin.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.TrimSpace(string(keyb))
+	c := client.New(strings.TrimSpace(line), &client.Options{APIKey: key})
+	ctx := testCtx(t, 2*time.Minute)
+
+	deployApp(t, c, "approval", exampleApp(t))
+	a := waitApp(t, c, "approval", "running")
+	run, err := c.RunWorkflow(ctx, "approval", "approve", json.RawMessage(`{"title":"Durable","body":"survives a crash"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := waitRun(t, c, run.ID, pausedForInput); r.Status != "paused" {
+		t.Fatalf("run: %+v", r)
+	}
+	appPID := a.Runtime.PID
+
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+	for syscall.Kill(appPID, 0) == nil {
+		if ctx.Err() != nil {
+			t.Fatalf("app pid %d outlived its platform", appPID)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	e := startPlatform(t, data)
+	c = e.client()
+	waitApp(t, c, "approval", "running")
+	if r, err := c.GetRun(ctx, run.ID); err != nil || r.Status != "paused" || r.Waiting == nil {
+		t.Fatalf("run after kill -9 and restart: %+v %v", r, err)
+	}
+	if _, err := c.ResumeRun(ctx, run.ID, api.ResumeRequest{Payload: json.RawMessage(`{"approved":true}`)}); err != nil {
+		t.Fatal(err)
+	}
+	r := waitRun(t, c, run.ID, nil)
+	if r.Status != "completed" || !jsonEqual(r.Result, `{"title":"Durable","words":3,"published":true}`) {
+		t.Errorf("result: %+v %s", r, r.Result)
+	}
+	if st := e.do("GET", "/v1/runs/"+run.ID, "", nil, nil); st != http.StatusUnauthorized {
+		t.Errorf("run without a key: %d", st)
+	}
+}

@@ -1,0 +1,317 @@
+package platform
+
+// The api.RunService implementation: workflow runs and agent runs of
+// deployed apps, as calls of the apps' own MCP tools (appserver's
+// workflows-* tools and run resources). Run control and durability are the
+// app's: its local executor journals every run in the app's state
+// directory, so paused runs survive the app's and the platform's restarts.
+//
+// One operation has no MCP tool: pause. The platform journals it with a
+// passive local executor on the app's run database, which the app's
+// executor picks up within its poll interval (250ms), as the `mcp-agent
+// workflows pause` command does.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mcp-agent-go/mcp-agent/appserver"
+	"github.com/mcp-agent-go/mcp-agent/cloud/api"
+	"github.com/mcp-agent-go/mcp-agent/cloud/store"
+	"github.com/mcp-agent-go/mcp-agent/executor"
+	"github.com/mcp-agent-go/mcp-agent/executor/local"
+	"github.com/mcp-agent-go/mcp-agent/workflow"
+)
+
+// runStatuses are the statuses a run filter accepts.
+var runStatuses = []string{"scheduled", "running", "paused", "completed", "failed", "cancelled", "terminated"}
+
+// runError turns an app's tool error into an API error naming the app.
+func runError(err error, app string) error {
+	var te *toolError
+	if !errors.As(err, &te) {
+		return err
+	}
+	m := te.msg
+	switch {
+	case strings.Contains(m, "unknown workflow"), strings.Contains(m, "not found"), strings.Contains(m, "has no runs"):
+		return api.NotFound("app %q: %s", app, m)
+	case strings.Contains(m, "invalid "), strings.Contains(m, "run_parameters"), strings.Contains(m, `give "run_id"`):
+		return api.Invalid("app %q: %s", app, m)
+	case strings.Contains(m, executor.ErrRunFinished.Error()), strings.Contains(m, executor.ErrNotPaused.Error()),
+		strings.Contains(m, executor.ErrSignalPending.Error()), strings.Contains(m, executor.ErrRunExists.Error()):
+		return api.Conflict("app %q: %s", app, m)
+	}
+	return api.Errorf(http.StatusBadGateway, "bad_gateway", "app %q: %s", app, m)
+}
+
+// apiRun converts an app's run status.
+func apiRun(app string, r appserver.RunStatus) api.Run {
+	out := api.Run{
+		ID: app + "." + r.RunID, App: app, RunID: r.RunID, Workflow: r.WorkflowID,
+		Status: r.Status, Result: r.Result, Error: r.Error, StatusMessage: r.StatusMessage,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, EndedAt: r.EndedAt,
+	}
+	if r.Progress != nil {
+		out.Progress, _ = json.Marshal(r.Progress)
+	}
+	if w := r.Waiting; w != nil {
+		out.Waiting = &api.RunWait{Kind: w.Kind, Signal: w.Signal, Prompt: w.Prompt, Deadline: w.Deadline}
+		if w.Schema != nil {
+			out.Waiting.Schema, _ = json.Marshal(w.Schema)
+		}
+	}
+	return out
+}
+
+// RunWorkflow implements api.RunService.
+func (p *Platform) RunWorkflow(ctx context.Context, org, app, wf string, input json.RawMessage) (api.Run, error) {
+	d, err := p.runningApp(org, app)
+	if err != nil {
+		return api.Run{}, err
+	}
+	var started appserver.RunStarted
+	if err := p.callTool(ctx, d, appserver.ToolWorkflowsRun, appserver.RunArgs{WorkflowName: wf, RunParameters: input}, &started); err != nil {
+		return api.Run{}, runError(err, app)
+	}
+	return p.GetRun(ctx, org, app, started.RunID)
+}
+
+// GetRun implements api.RunService.
+func (p *Platform) GetRun(ctx context.Context, org, app, runID string) (api.Run, error) {
+	d, err := p.runningApp(org, app)
+	if err != nil {
+		return api.Run{}, err
+	}
+	var st appserver.RunStatus
+	if err := p.callTool(ctx, d, appserver.ToolWorkflowsGetStatus, appserver.RunRef{RunID: runID}, &st); err != nil {
+		return api.Run{}, runError(err, app)
+	}
+	return apiRun(app, st), nil
+}
+
+// ListRuns implements api.RunService.
+func (p *Platform) ListRuns(ctx context.Context, org string, q api.RunQuery) ([]api.Run, error) {
+	for _, s := range q.Statuses {
+		if !slices.Contains(runStatuses, s) {
+			return nil, api.Invalid("unknown status %q: want %s", s, strings.Join(runStatuses, ", "))
+		}
+	}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	var apps []string
+	if q.App != "" {
+		apps = []string{q.App}
+	} else {
+		sds, err := p.store.ListDeployments(ctx, org, &store.ListOptions{Kind: store.KindApp, DesiredState: store.DesiredRunning})
+		if err != nil {
+			return nil, err
+		}
+		for _, sd := range sds {
+			apps = append(apps, sd.Name)
+		}
+	}
+	var out []api.Run
+	for _, app := range apps {
+		d, err := p.runningApp(org, app)
+		if err != nil {
+			if q.App != "" {
+				return nil, err
+			}
+			continue
+		}
+		var list appserver.RunsList
+		args := appserver.RunsListArgs{WorkflowID: q.Workflow, Status: q.Statuses, Limit: q.Offset + q.Limit}
+		if err := p.callTool(ctx, d, appserver.ToolWorkflowsRunsList, args, &list); err != nil {
+			if q.App != "" {
+				return nil, runError(err, app)
+			}
+			p.logger.Warn("list runs", "app", d.full, "err", err)
+			continue
+		}
+		for _, r := range list.Runs {
+			out = append(out, apiRun(app, r))
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	if q.Offset >= len(out) {
+		return []api.Run{}, nil
+	}
+	out = out[q.Offset:]
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+// RunHistory implements api.RunService.
+func (p *Platform) RunHistory(ctx context.Context, org, app, runID string) ([]api.RunEvent, error) {
+	d, err := p.runningApp(org, app)
+	if err != nil {
+		return nil, err
+	}
+	var h struct {
+		Events []executor.Event `json:"events"`
+	}
+	if err := p.readResource(ctx, d, appserver.RunURI(runID)+"/history", &h); err != nil {
+		var te *toolError
+		if errors.As(err, &te) {
+			return nil, api.NotFound("app %q: run %q not found", app, runID)
+		}
+		return nil, err
+	}
+	out := make([]api.RunEvent, len(h.Events))
+	for i, e := range h.Events {
+		out[i] = api.RunEvent{ID: e.ID, Time: e.Time, Type: string(e.Type), Seq: e.Seq, Name: e.Name, Attempt: e.Attempt, Payload: e.Payload, Error: e.Error}
+	}
+	return out, nil
+}
+
+// ResumeRun implements api.RunService.
+func (p *Platform) ResumeRun(ctx context.Context, org, app, runID string, req api.ResumeRequest) (api.Run, error) {
+	d, err := p.runningApp(org, app)
+	if err != nil {
+		return api.Run{}, err
+	}
+	args := appserver.ResumeArgs{RunID: runID, SignalName: req.Signal, Payload: req.Payload}
+	if err := p.callTool(ctx, d, appserver.ToolWorkflowsResume, args, nil); err != nil {
+		return api.Run{}, runError(err, app)
+	}
+	return p.GetRun(ctx, org, app, runID)
+}
+
+// StopRun implements api.RunService: the run is cancelled.
+func (p *Platform) StopRun(ctx context.Context, org, app, runID string) (api.Run, error) {
+	d, err := p.runningApp(org, app)
+	if err != nil {
+		return api.Run{}, err
+	}
+	if err := p.callTool(ctx, d, appserver.ToolWorkflowsCancel, appserver.RunRef{RunID: runID}, nil); err != nil {
+		return api.Run{}, runError(err, app)
+	}
+	return p.GetRun(ctx, org, app, runID)
+}
+
+// PauseRun implements api.RunService (see the note at the top of the file).
+func (p *Platform) PauseRun(ctx context.Context, org, app, runID string) (api.Run, error) {
+	d, err := p.runningApp(org, app)
+	if err != nil {
+		return api.Run{}, err
+	}
+	ex, err := p.passiveRuns(ctx, d)
+	if err != nil {
+		return api.Run{}, err
+	}
+	if err := ex.Pause(ctx, runID); err != nil {
+		switch {
+		case errors.Is(err, executor.ErrRunNotFound):
+			return api.Run{}, api.NotFound("app %q: run %q not found", app, runID)
+		case errors.Is(err, executor.ErrRunFinished):
+			return api.Run{}, api.Conflict("app %q: %v", app, err)
+		}
+		return api.Run{}, err
+	}
+	return p.GetRun(ctx, org, app, runID)
+}
+
+// passiveRuns is a passive local executor on an app's run database.
+type passiveRuns struct{ ex *local.Executor }
+
+func (r *passiveRuns) close() { _ = r.ex.Close() }
+
+func (p *Platform) passiveRuns(ctx context.Context, d *deployment) (*local.Executor, error) {
+	p.apps.mu.Lock()
+	defer p.apps.mu.Unlock()
+	if r := p.apps.passive[d.full]; r != nil {
+		return r.ex, nil
+	}
+	ex, err := local.Open(ctx, filepath.Join(p.apps.stateDir(d.id), "runs.db"), workflow.NewRegistry(), &local.Options{Passive: true, Logger: quieter(p.logger, slog.LevelError)})
+	if err != nil {
+		return nil, fmt.Errorf("open the run database of app %s: %w", d.full, err)
+	}
+	p.apps.passive[d.full] = &passiveRuns{ex: ex}
+	return ex, nil
+}
+
+// dropPassive closes the passive executor of a deleted app.
+func (p *Platform) dropPassive(full string) {
+	p.apps.mu.Lock()
+	r := p.apps.passive[full]
+	delete(p.apps.passive, full)
+	p.apps.mu.Unlock()
+	if r != nil {
+		r.close()
+	}
+}
+
+// RunAgent implements api.RunService: the agent runs as its durable
+// workflow (appserver.AgentWorkflow, registered by `mcp-agent serve` under
+// the agent's name), so a question it asks a human pauses the run until
+// POST /v1/runs/{id}/resume answers it.
+func (p *Platform) RunAgent(ctx context.Context, org, app, agent string, req api.AgentRunRequest, wait time.Duration) (api.AgentRunResult, error) {
+	d, err := p.runningApp(org, app)
+	if err != nil {
+		return api.AgentRunResult{}, err
+	}
+	in, _ := json.Marshal(appserver.AgentRunInput{Message: req.Message})
+	var started appserver.RunStarted
+	if err := p.callTool(ctx, d, appserver.ToolWorkflowsRun, appserver.RunArgs{WorkflowName: agent, RunParameters: in}, &started); err != nil {
+		var te *toolError
+		if errors.As(err, &te) && strings.Contains(te.msg, "unknown workflow") {
+			return api.AgentRunResult{}, api.NotFound("app %q has no agent %q: %s", app, agent, strings.TrimPrefix(te.msg, fmt.Sprintf("unknown workflow %q ", agent)))
+		}
+		return api.AgentRunResult{}, runError(err, app)
+	}
+	run, err := p.waitRun(ctx, org, app, started.RunID, wait)
+	if err != nil {
+		return api.AgentRunResult{}, err
+	}
+	res := api.AgentRunResult{Run: run.ID, Status: run.Status, Waiting: run.Waiting, Error: run.Error}
+	if run.Status == "completed" {
+		var out appserver.AgentRunOutput
+		if err := json.Unmarshal(run.Result, &out); err != nil {
+			return res, fmt.Errorf("app %s: agent %s: decode its result: %w", app, agent, err)
+		}
+		res.Answer = out.Answer
+		for _, e := range out.Exchanges {
+			res.Exchanges = append(res.Exchanges, api.AgentExchange{Question: e.Question, Answer: e.Answer})
+		}
+	}
+	return res, nil
+}
+
+// waitRun polls a run until it has finished, waits for input, or wait
+// has passed.
+func (p *Platform) waitRun(ctx context.Context, org, app, runID string, wait time.Duration) (api.Run, error) {
+	deadline := time.Now().Add(wait)
+	delay := 20 * time.Millisecond
+	for {
+		run, err := p.GetRun(ctx, org, app, runID)
+		if err != nil {
+			return run, err
+		}
+		if run.Terminal() || (run.Status == "paused" && run.Waiting != nil) || !time.Now().Before(deadline) {
+			return run, nil
+		}
+		t := time.NewTimer(min(delay, time.Until(deadline)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return run, ctx.Err()
+		case <-t.C:
+		}
+		delay = min(delay*2, 500*time.Millisecond)
+	}
+}
+
+var _ api.RunService = (*Platform)(nil)
