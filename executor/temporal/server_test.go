@@ -13,11 +13,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/mcp-agent-go/mcp-agent/config"
 	"github.com/mcp-agent-go/mcp-agent/executor"
@@ -65,6 +65,15 @@ func devServer(t testing.TB) *devserver.Server {
 	return dev.srv
 }
 
+var seq atomic.Int64
+
+// unique returns a name for t that no other test, or run of it (-count),
+// in this test binary uses: runs and task queues outlive a test on the
+// shared server.
+func unique(t testing.TB) string {
+	return fmt.Sprintf("%s-%d", strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()), seq.Add(1))
+}
+
 func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
@@ -83,7 +92,7 @@ func openWith(t testing.TB, opts *temporal.Options, ws ...workflow.Workflow) *te
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	o := *opts
-	o.TaskQueue = strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()) + o.TaskQueue
+	o.TaskQueue = unique(t) + o.TaskQueue
 	o.Worker = true
 	o.Logger = testLogger(t)
 	ex, err := temporal.Dial(ctx, &config.TemporalSettings{Host: srv.Addr, Namespace: srv.Namespace},
@@ -149,7 +158,7 @@ func TestServerHumanInput(t *testing.T) {
 	ex := open(t, def)
 	ctx := testContext(t)
 
-	runID, err := executor.Start(ctx, ex, def, testflows.Topic{Name: "otters"}, &executor.StartOptions{ID: "draft-" + t.Name()})
+	runID, err := executor.Start(ctx, ex, def, testflows.Topic{Name: "otters"}, &executor.StartOptions{ID: unique(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,22 +489,21 @@ func TestServerNondeterminism(t *testing.T) {
 	}
 	srv := devServer(t)
 	ctx := testContext(t)
-	queue := "nondeterminism"
+	queue := unique(t)
 	settings := &config.TemporalSettings{Host: srv.Addr, Namespace: srv.Namespace, TaskQueue: queue}
 	v1, err := temporal.Dial(ctx, settings, workflow.NewRegistry(step("approve")), &temporal.Options{Worker: true, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	runID, err := v1.Start(ctx, "evolving", nil, &executor.StartOptions{ID: "evolving-1"})
+	runID, err := v1.Start(ctx, "evolving", nil, &executor.StartOptions{ID: unique(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitStatus(t, v1, runID, func(r *executor.Run) bool { return r.Waiting != nil })
 	v1.Close()
 
-	// A worker that must not keep the run in its cache: it replays it.
-	v2, err := temporal.Dial(ctx, settings, workflow.NewRegistry(step("publish")),
-		&temporal.Options{Worker: true, WorkerOptions: &worker.Options{}, Logger: testLogger(t)})
+	// The new worker has never seen the run: it replays its history.
+	v2, err := temporal.Dial(ctx, settings, workflow.NewRegistry(step("publish")), &temporal.Options{Worker: true, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,7 +516,7 @@ func TestServerNondeterminism(t *testing.T) {
 	if !errors.As(err, &rerr) || rerr.Status != executor.StatusFailed {
 		t.Fatalf("Result: %v, want the run failed", err)
 	}
-	want := `workflow "evolving" run evolving-1: nondeterminism at step 1: journal has "approve", code asked for "publish"`
+	want := `workflow "evolving" run ` + runID + `: nondeterminism at step 1: journal has "approve", code asked for "publish"`
 	if !strings.Contains(rerr.Message, want) {
 		t.Errorf("error = %q, want it to contain %q", rerr.Message, want)
 	}
