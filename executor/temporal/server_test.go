@@ -521,3 +521,56 @@ func TestServerNondeterminism(t *testing.T) {
 		t.Errorf("error = %q, want it to contain %q", rerr.Message, want)
 	}
 }
+
+// TestServerWorkerDown stops the worker of a paused run: Status still
+// answers (from the run's memo), Resume is accepted by the server, and a new
+// worker replays the run without executing its completed step again.
+func TestServerWorkerDown(t *testing.T) {
+	c := testflows.NewCounter()
+	def := testflows.ApprovalFlow(c)
+	srv := devServer(t)
+	ctx := testContext(t)
+	settings := &config.TemporalSettings{Host: srv.Addr, Namespace: srv.Namespace, TaskQueue: unique(t)}
+	dial := func(worker bool) *temporal.Executor {
+		ex, err := temporal.Dial(ctx, settings, workflow.NewRegistry(def), &temporal.Options{Worker: worker, Logger: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ex.Close() })
+		return ex
+	}
+	first := dial(true)
+	runID, err := executor.Start(ctx, first, def, testflows.Topic{Name: "otters"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, first, runID, func(r *executor.Run) bool { return r.Waiting != nil })
+	first.Close()
+
+	client := dial(false) // no worker anywhere now
+	r, err := client.Status(ctx, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != executor.StatusPaused || r.Waiting == nil || r.Waiting.Kind != "input" {
+		t.Errorf("status without a worker = %+v", r)
+	}
+	if err := client.Resume(ctx, runID, json.RawMessage(`{"approved":true,"edits":"!"}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := client.Status(ctx, runID); err != nil || r.Status.Terminal() {
+		t.Errorf("status after Resume without a worker = %+v, %v; want the run still open", r, err)
+	}
+
+	dial(true)
+	out, err := executor.ResultOf[string](ctx, client, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := testflows.Draft("otters") + "!"; out != want {
+		t.Errorf("result = %q, want %q", out, want)
+	}
+	if c.Get("draft") != 1 || c.Get("publish") != 1 {
+		t.Errorf("steps ran draft=%d publish=%d times, want 1 each (draft is replayed, not executed)", c.Get("draft"), c.Get("publish"))
+	}
+}
