@@ -64,6 +64,38 @@ type Executor struct {
 	logger  *slog.Logger
 	w       worker.Worker
 	closing sync.Once
+
+	mu     sync.Mutex
+	inputs map[string]json.RawMessage // run ID -> input (inputs never change)
+}
+
+// maxCachedInputs bounds Executor.inputs.
+const maxCachedInputs = 4096
+
+// input returns the run's input from the first event of its history.
+func (e *Executor) input(ctx context.Context, runID string) (json.RawMessage, error) {
+	e.mu.Lock()
+	in, ok := e.inputs[runID]
+	e.mu.Unlock()
+	if ok {
+		return in, nil
+	}
+	it := e.c.GetWorkflowHistory(ctx, runID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	if !it.HasNext() {
+		return nil, nil
+	}
+	ev, err := it.Next()
+	if err != nil {
+		return nil, notFound(runID, err)
+	}
+	in = decodePayloads(ev.GetWorkflowExecutionStartedEventAttributes().GetInput())
+	e.mu.Lock()
+	if len(e.inputs) >= maxCachedInputs {
+		clear(e.inputs)
+	}
+	e.inputs[runID] = in
+	e.mu.Unlock()
+	return in, nil
 }
 
 var _ executor.Executor = (*Executor)(nil)
@@ -84,7 +116,7 @@ func New(c client.Client, reg *workflow.Registry, opts *Options) (*Executor, err
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	e := &Executor{c: c, reg: reg, queue: o.TaskQueue, logger: o.Logger.With("executor", "temporal")}
+	e := &Executor{c: c, reg: reg, queue: o.TaskQueue, logger: o.Logger.With("executor", "temporal"), inputs: map[string]json.RawMessage{}}
 	if o.Worker {
 		e.w = NewWorker(c, reg, &WorkerOptions{TaskQueue: o.TaskQueue, BatchSteps: o.BatchSteps, Options: o.WorkerOptions, Logger: o.Logger})
 		if err := e.w.Start(); err != nil {
@@ -189,13 +221,8 @@ func (e *Executor) Status(ctx context.Context, runID string) (*executor.Run, err
 	if err != nil {
 		return nil, err
 	}
-	it := e.c.GetWorkflowHistory(ctx, runID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	if it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			return nil, notFound(runID, err)
-		}
-		r.Input = decodePayloads(ev.GetWorkflowExecutionStartedEventAttributes().GetInput())
+	if r.Input, err = e.input(ctx, runID); err != nil {
+		return nil, err
 	}
 	if r.Status.Terminal() {
 		it := e.c.GetWorkflowHistory(ctx, runID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
