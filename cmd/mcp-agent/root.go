@@ -28,5 +28,6 @@ mcp_agent.secrets.yaml next to it.`,
 	root.AddCommand(newVersionCmd(g), newConfigCmd(g), newServersCmd(g), newBuiltinCmd(), newRunCmd(g), newChatCmd(g))
 	root.AddCommand(newCloudCmd(g), newDeployCmd(g), newListCmd(g), newStatusCmd(g), newLogsCmd(g))
 	root.AddCommand(newWorkflowsCmd(g), newServeCmd(g))
+	registerAppCmds(root, g)
 	return root
 }

@@ -1,0 +1,324 @@
+package main
+
+// The cloud commands for workflow runs of deployed apps: runs
+// list|start|status|history|resume|pause|cancel|watch. Runs are named
+// {app}.{run_id}.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mcp-agent-go/mcp-agent/cloud/api"
+	"github.com/mcp-agent-go/mcp-agent/cloud/client"
+)
+
+func newRunsCmd(g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "runs",
+		Short: "Start, inspect and control workflow runs of deployed apps",
+		Long: `Start, inspect and control the workflow runs of apps deployed on the cloud
+platform at $MCP_AGENT_CLOUD_URL (default ` + client.DefaultURL + `). A run is
+named APP.RUN_ID (as "mcp-agent runs list" shows it). Runs are durable: a
+paused run waits, across restarts of the app and the platform, until it is
+resumed.
+
+For the workflows of an app on this machine, see "mcp-agent workflows".`,
+	}
+	cmd.AddCommand(newRunsListCmd(g), newRunsStartCmd(g), newRunsStatusCmd(g), newRunsHistoryCmd(g),
+		newRunsResumeCmd(g), newRunsPauseCmd(g), newRunsCancelCmd(g))
+	return cmd
+}
+
+func newRunsListCmd(g *globalFlags) *cobra.Command {
+	var q api.RunQuery
+	var status string
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List runs, newest first",
+		Example: "  mcp-agent runs list --app approval --status paused",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if status != "" {
+				for _, s := range strings.Split(status, ",") {
+					q.Statuses = append(q.Statuses, strings.TrimSpace(s))
+				}
+			}
+			return withCloud(cmd, func(ctx context.Context, c *client.Client) error {
+				runs, err := c.ListRuns(ctx, q)
+				if err != nil {
+					return err
+				}
+				if g.json {
+					return writeJSON(cmd, runs)
+				}
+				if len(runs) == 0 {
+					fmt.Fprintln(cmd.OutOrStdout(), "no runs")
+					return nil
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "RUN\tWORKFLOW\tSTATUS\tUPDATED\tNOTE")
+				for _, r := range runs {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Workflow, r.Status, r.UpdatedAt.Local().Format("2006-01-02 15:04:05"), apiRunNote(r))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&q.App, "app", "", "only the runs of this app (default: every running app)")
+	fl.StringVar(&q.Workflow, "workflow", "", "only the runs of this workflow")
+	fl.StringVar(&status, "status", "", "only runs in these statuses, comma-separated: scheduled, running, paused, completed, failed, cancelled, terminated")
+	fl.IntVar(&q.Limit, "limit", 50, "at most this many runs")
+	fl.IntVar(&q.Offset, "offset", 0, "skip this many runs first (the next page)")
+	return cmd
+}
+
+func newRunsStartCmd(g *globalFlags) *cobra.Command {
+	var (
+		input string
+		wait  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "start APP.WORKFLOW",
+		Short: "Start a run of a deployed app's workflow",
+		Example: `  mcp-agent runs start approval.publisher --input '{"message":"publish the launch post"}'
+  mcp-agent runs start myapp.report --input '{"topic":"otters"}' --wait`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			app, wf, err := api.SplitName(args[0], "workflow")
+			if err != nil {
+				return err
+			}
+			var in json.RawMessage
+			if input != "" {
+				if in, err = jsonArg("--input", input); err != nil {
+					return err
+				}
+			}
+			return withCloud(cmd, func(ctx context.Context, c *client.Client) error {
+				r, err := c.RunWorkflow(ctx, app, wf, in)
+				if err != nil {
+					return err
+				}
+				if wait {
+					if r, err = c.WaitRun(ctx, r.ID, settled); err != nil {
+						return err
+					}
+				}
+				return printAPIRun(cmd, g, r)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&input, "input", "", "the workflow's input (JSON)")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the run finishes or waits for input")
+	return cmd
+}
+
+// settled is true for a finished run or one that waits for input.
+func settled(r api.Run) bool { return r.Terminal() || (r.Status == "paused" && r.Waiting != nil) }
+
+func newRunsStatusCmd(g *globalFlags) *cobra.Command {
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "status APP.RUN_ID",
+		Short: "Show a run: status, what it waits for, result or error",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withCloud(cmd, func(ctx context.Context, c *client.Client) error {
+				var r api.Run
+				var err error
+				if wait {
+					r, err = c.WaitRun(ctx, args[0], settled)
+				} else {
+					r, err = c.GetRun(ctx, args[0])
+				}
+				if err != nil {
+					return err
+				}
+				return printAPIRun(cmd, g, r)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the run finishes or waits for input")
+	return cmd
+}
+
+func newRunsHistoryCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "history APP.RUN_ID",
+		Short: "Show every event of a run, oldest first",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withCloud(cmd, func(ctx context.Context, c *client.Client) error {
+				evs, err := c.RunHistory(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if g.json {
+					return writeJSON(cmd, evs)
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "TIME\tEVENT\tNAME\tDETAIL")
+				for _, e := range evs {
+					detail := e.Error
+					if detail == "" && len(e.Payload) > 0 {
+						detail = oneLine(string(e.Payload), 70)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Time.Local().Format("15:04:05.000"), e.Type, e.Name, detail)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+}
+
+func newRunsResumeCmd(g *globalFlags) *cobra.Command {
+	var payload, answer, signal string
+	cmd := &cobra.Command{
+		Use:   "resume APP.RUN_ID",
+		Short: "Resume a run: send what it waits for, or lift a pause",
+		Long: `Resume a run. With --payload, the JSON value it waits for (its waiting schema,
+see "mcp-agent runs status"; a payload that does not match is refused with
+the field named). With --answer, a text answer (an agent's question). With
+neither, a pause is lifted.`,
+		Example: `  mcp-agent runs resume approval.run-3f2a --answer yes
+  mcp-agent runs resume myapp.run-9c1e --payload '{"approved":true}'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := api.ResumeRequest{Signal: signal}
+			switch {
+			case payload != "" && answer != "":
+				return fmt.Errorf("give --payload or --answer, not both")
+			case payload != "":
+				p, err := jsonArg("--payload", payload)
+				if err != nil {
+					return err
+				}
+				req.Payload = p
+			case answer != "":
+				req.Payload, _ = json.Marshal(answer)
+			}
+			return withCloud(cmd, func(ctx context.Context, c *client.Client) error {
+				r, err := c.ResumeRun(ctx, args[0], req)
+				if err != nil {
+					return err
+				}
+				if g.json {
+					return writeJSON(cmd, r)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "run %s resumed (status %s)\n", r.ID, r.Status)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&payload, "payload", "", "the JSON value the run waits for")
+	cmd.Flags().StringVar(&answer, "answer", "", "a text answer (sent as a JSON string)")
+	cmd.Flags().StringVar(&signal, "signal", "", "the signal that carries the payload (default resume)")
+	return cmd
+}
+
+func newRunsPauseCmd(g *globalFlags) *cobra.Command {
+	return runOpCmd(g, "pause", "Pause a run before its next step", (*client.Client).PauseRun, "pause requested")
+}
+
+func newRunsCancelCmd(g *globalFlags) *cobra.Command {
+	return runOpCmd(g, "cancel", "Cancel a run", (*client.Client).StopRun, "cancel requested")
+}
+
+func runOpCmd(g *globalFlags, use, short string, f func(*client.Client, context.Context, string) (api.Run, error), done string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use + " APP.RUN_ID",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withCloud(cmd, func(ctx context.Context, c *client.Client) error {
+				r, err := f(c, ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if g.json {
+					return writeJSON(cmd, r)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "run %s: %s (status %s)\n", r.ID, done, r.Status)
+				return nil
+			})
+		},
+	}
+}
+
+// printAPIRun prints a run of a deployed app.
+func printAPIRun(cmd *cobra.Command, g *globalFlags, r api.Run) error {
+	if g.json {
+		return writeJSON(cmd, r)
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "run:      %s\nworkflow: %s\nstatus:   %s\n", r.ID, r.Workflow, r.Status)
+	if r.StatusMessage != "" {
+		fmt.Fprintf(w, "message:  %s\n", r.StatusMessage)
+	}
+	if wt := r.Waiting; wt != nil {
+		fmt.Fprintf(w, "waiting:  %s %q", wt.Kind, wt.Signal)
+		if wt.Prompt != "" {
+			fmt.Fprintf(w, ": %s", wt.Prompt)
+		}
+		fmt.Fprintln(w)
+		if len(wt.Schema) > 0 {
+			fmt.Fprintf(w, "schema:   %s\n", oneLine(string(wt.Schema), 200))
+		}
+		fmt.Fprintf(w, "          resume with: mcp-agent runs resume %s --payload '{...}'", r.ID)
+		if acceptsString(wt.Schema) {
+			fmt.Fprintf(w, " (or --answer TEXT)")
+		}
+		fmt.Fprintln(w)
+	}
+	if len(r.Result) > 0 {
+		fmt.Fprintf(w, "result:   %s\n", r.Result)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(w, "error:    %s\n", r.Error)
+	}
+	return nil
+}
+
+// acceptsString reports whether a JSON schema accepts a string.
+func acceptsString(schema json.RawMessage) bool {
+	var s struct {
+		Type  any `json:"type"`
+		Types any `json:"types"`
+	}
+	if json.Unmarshal(schema, &s) != nil {
+		return false
+	}
+	for _, t := range []any{s.Type, s.Types} {
+		switch v := t.(type) {
+		case string:
+			if v == "string" {
+				return true
+			}
+		case []any:
+			for _, x := range v {
+				if x == "string" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func apiRunNote(r api.Run) string {
+	switch {
+	case r.Waiting != nil && r.Waiting.Prompt != "":
+		return "waits for input: " + oneLine(r.Waiting.Prompt, 60)
+	case r.Waiting != nil:
+		return "waits for signal " + r.Waiting.Signal
+	case r.Error != "":
+		return oneLine(r.Error, 60)
+	}
+	return oneLine(r.StatusMessage, 60)
+}
