@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,6 +26,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-agent-go/mcp-agent/appserver"
+	"github.com/mcp-agent-go/mcp-agent/internal/conformance"
 	"github.com/mcp-agent-go/mcp-agent/internal/testenv"
 )
 
@@ -246,19 +246,12 @@ func TestServeFlagErrors(t *testing.T) {
 	}
 }
 
-// tools returns the conformance tools folder, skipping (or failing, when
-// MCP_AGENT_REQUIRE_TOOLS=1) when it is not installed.
+// conformanceTools returns Node and the conformance tools folder, skipping
+// (or failing, when MCP_AGENT_REQUIRE_TOOLS=1) when it is not installed.
 func conformanceTools(t *testing.T) (node, dir string) {
 	t.Helper()
-	dir = filepath.Join(testenv.RepoRoot(), ".tools", "conformance", "node_modules")
-	node = filepath.Join(dir, "node", "bin", "node")
-	if _, err := os.Stat(node); err != nil {
-		if os.Getenv("MCP_AGENT_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("the MCP Inspector and conformance suite are not installed (%v): run scripts/setup-conformance", err)
-		}
-		t.Skip("the MCP Inspector and conformance suite are not installed: run scripts/setup-conformance")
-	}
-	return node, dir
+	tl := conformance.Require(t)
+	return tl.Node, tl.Dir
 }
 
 // inspector runs the MCP Inspector CLI on target with args and decodes its
@@ -351,31 +344,19 @@ func TestInspectorCLI(t *testing.T) {
 // check must be listed, with the reason, in testdata/conformance; a listed
 // check that passes is a stale entry and fails the test too.
 func TestConformance(t *testing.T) {
-	node, dir := conformanceTools(t)
+	tools := conformance.Require(t)
 	url, _ := serveHTTP(t, filepath.Join(t.TempDir(), "runs.db"))
-	for _, c := range []struct {
-		version string
-		pkg     string
-		args    []string
-	}{
-		{"0.1", "conformance-0.1", nil},
-		{"0.2", "conformance-0.2", []string{"--requirements", "2026-07-28"}},
-	} {
-		t.Run(c.version, func(t *testing.T) {
-			out := t.TempDir()
+	for _, c := range conformance.Suites {
+		t.Run(c.Version, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(testContext(t), 10*time.Minute)
 			defer cancel()
-			args := append([]string{filepath.Join(dir, c.pkg, "dist", "index.js"), "server", "--url", url, "-o", out}, c.args...)
-			cmd := exec.CommandContext(ctx, node, args...)
-			var logs bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &logs, &logs
-			_ = cmd.Run() // it exits 1 on any failure; the checks decide
-			passed, failed := readChecks(t, out)
-			if len(passed)+len(failed) == 0 {
-				t.Fatalf("the suite wrote no checks; output:\n%s", tail(logs.String(), 3000))
+			res, err := tools.Run(ctx, c, url, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
 			}
+			passed, failed := res.Passed, res.Failed
 			expected := map[string]string{}
-			b, err := os.ReadFile(filepath.Join("testdata", "conformance", "expected-failures-"+c.version+".json"))
+			b, err := os.ReadFile(filepath.Join("testdata", "conformance", "expected-failures-"+c.Version+".json"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -394,48 +375,7 @@ func TestConformance(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("conformance %s: %d checks passed, %d failed (all expected: fixtures the app does not serve, or extensions)", c.version, len(passed), len(failed))
+			t.Logf("conformance %s: %d checks passed, %d failed (all expected: fixtures the app does not serve, or extensions)", c.Version, len(passed), len(failed))
 		})
 	}
-}
-
-// readChecks reads the checks.json files of a results folder, keyed
-// "scenario/check".
-func readChecks(t *testing.T, dir string) (passed map[string]bool, failed map[string]string) {
-	t.Helper()
-	passed, failed = map[string]bool{}, map[string]string{}
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "checks.json"))
-	sort.Strings(files)
-	stamp := regexp.MustCompile(`-\d{4}-\d\d-\d\dT.*$`)
-	for _, f := range files {
-		scenario := stamp.ReplaceAllString(strings.TrimPrefix(filepath.Base(filepath.Dir(f)), "server-"), "")
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var checks []struct {
-			ID           string `json:"id"`
-			Status       string `json:"status"`
-			ErrorMessage string `json:"errorMessage"`
-		}
-		if err := json.Unmarshal(b, &checks); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, c := range checks {
-			switch c.Status {
-			case "SUCCESS":
-				passed[scenario+"/"+c.ID] = true
-			case "FAILURE":
-				failed[scenario+"/"+c.ID] = c.ErrorMessage
-			}
-		}
-	}
-	return passed, failed
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[len(s)-n:]
 }

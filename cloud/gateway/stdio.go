@@ -61,7 +61,10 @@ type stdioServer struct {
 	mu       sync.Mutex
 	sessions map[*frontend]struct{} // PerSession fronts with a live session
 	closed   bool
-	wg       sync.WaitGroup // PerSession session watchers
+	wg       sync.WaitGroup        // PerSession session watchers
+	probed   *mcp.InitializeResult // PerSession: the handshake of the server/discover probe
+
+	probeMu sync.Mutex // serializes probes
 }
 
 func newStdioServer(g *Gateway, name string, b StdioBackend, mode Mode) *stdioServer {
@@ -565,8 +568,9 @@ func (s *stdioServer) track(f *frontend, sess mcp.Session) bool {
 	return true
 }
 
-// discover answers a 2026-07-28 server/discover from the shared process's
-// initialize result.
+// discover answers a server/discover from the initialize result of the
+// shared process, of the session's process, or (PerSession, a sessionless
+// probe) of a process started for the purpose.
 func (f *frontend) discover(ctx context.Context, next mcp.MethodHandler, method string, req mcp.Request) (mcp.Result, error) {
 	res, err := next(ctx, method, req)
 	if err != nil {
@@ -576,21 +580,53 @@ func (f *frontend) discover(ctx context.Context, next mcp.MethodHandler, method 
 	if !ok {
 		return res, nil
 	}
-	sl, err := f.getSlot()
-	if err != nil {
+	var init *mcp.InitializeResult
+	if sl := f.slot.Load(); sl != nil {
+		u, err := sl.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		init = u.init
+	} else if init, err = f.s.probe(ctx, f); err != nil { // PerSession, no session
 		return nil, err
 	}
+	dr.Capabilities = init.Capabilities
+	if dr.Capabilities == nil {
+		dr.Capabilities = &mcp.ServerCapabilities{}
+	}
+	dr.Instructions = init.Instructions
+	setServerInfo(dr, init.ServerInfo)
+	return dr, nil
+}
+
+// probe returns the initialize result of a PerSession server for a
+// server/discover outside any session: it starts a process once for the
+// purpose, with the gateway's own handshake, and keeps the answer for the
+// next ones.
+func (s *stdioServer) probe(ctx context.Context, f *frontend) (*mcp.InitializeResult, error) {
+	s.probeMu.Lock()
+	defer s.probeMu.Unlock()
+	s.mu.Lock()
+	init, closed := s.probed, s.closed
+	s.mu.Unlock()
+	if init != nil {
+		return init, nil
+	}
+	if closed {
+		return nil, &gatewayError{code: CodeServerUnavailable, kind: ErrClosed, msg: fmt.Sprintf("server %q is no longer served", s.name)}
+	}
+	sl := s.newSlot(nil)
+	sl.f = f // no session: server->client requests are unroutable
 	u, err := sl.get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	dr.Capabilities = u.init.Capabilities
-	if dr.Capabilities == nil {
-		dr.Capabilities = &mcp.ServerCapabilities{}
-	}
-	dr.Instructions = u.init.Instructions
-	setServerInfo(dr, u.init.ServerInfo)
-	return dr, nil
+	init = u.init
+	sl.close()
+	s.mu.Lock()
+	s.probed = init
+	s.mu.Unlock()
+	return init, nil
 }
 
 func setServerInfo(r mcp.Result, info *mcp.Implementation) {
@@ -644,7 +680,7 @@ func (f *frontend) forward(ctx context.Context, method string, req mcp.Request) 
 		}
 		return nil, err
 	}
-	res := &rawResult{raw: raw}
+	res := &rawResult{raw: raw, modern: modern}
 	if modern && u.init != nil {
 		setServerInfo(res, u.init.ServerInfo)
 	}
@@ -675,7 +711,14 @@ func (f *frontend) forwardNotification(ctx context.Context, method string, req m
 
 // encodeParams marshals request params for the process: the 2026-07-28
 // per-request _meta keys are dropped (the process speaks the session
-// protocol) and the progress token, if any, replaced by the upstream one.
+// protocol), except the caller's identity and capabilities, and the progress
+// token, if any, is replaced by the upstream one.
+//
+// The capabilities a shared process got at initialize are the gateway's,
+// which a 2026-07-28 client (stateless: no server->client requests) does not
+// have; with the caller's own, a server that reads them (go-sdk servers do,
+// in any session) can answer MissingRequiredClientCapability instead of
+// attempting a request that must fail. Older servers ignore them.
 func encodeParams(p mcp.Params, token any) (json.RawMessage, error) {
 	if isNil(p) {
 		if token == nil {
@@ -686,7 +729,7 @@ func encodeParams(p mcp.Params, token any) (json.RawMessage, error) {
 	if meta := p.GetMeta(); len(meta) > 0 || token != nil {
 		m := make(map[string]any, len(meta)+1)
 		for k, v := range meta {
-			if !strings.HasPrefix(k, "io.modelcontextprotocol/") {
+			if !strings.HasPrefix(k, "io.modelcontextprotocol/") || k == mcp.MetaKeyClientCapabilities || k == mcp.MetaKeyClientInfo {
 				m[k] = v
 			}
 		}
@@ -711,18 +754,30 @@ func isNil(p mcp.Params) bool {
 
 // rawResult is a result passed through from the process untouched; Meta
 // set by the SDK (server info for 2026-07-28 clients) is merged into _meta.
+// For a 2026-07-28 request (modern), a result without resultType gets
+// "complete", which that protocol requires on every result: the process
+// speaks 2025-11-25, where results have no resultType.
 type rawResult struct {
 	mcp.ResultBase
-	raw json.RawMessage
+	raw    json.RawMessage
+	modern bool
 }
 
 func (r *rawResult) MarshalJSON() ([]byte, error) {
-	if len(r.Meta) == 0 {
+	if len(r.Meta) == 0 && !r.modern {
 		return r.raw, nil
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(r.raw, &obj); err != nil || obj == nil {
 		return r.raw, nil
+	}
+	if r.modern {
+		if _, ok := obj["resultType"]; !ok {
+			obj["resultType"] = json.RawMessage(`"complete"`)
+		}
+	}
+	if len(r.Meta) == 0 {
+		return json.Marshal(obj)
 	}
 	meta := map[string]any{}
 	if m, ok := obj["_meta"]; ok {
