@@ -34,6 +34,10 @@ var dev struct {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envCrashAddr) != "" {
+		crashWorker()
+		return
+	}
 	code := m.Run()
 	if dev.srv != nil {
 		dev.srv.Close()
