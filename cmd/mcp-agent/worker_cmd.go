@@ -173,7 +173,7 @@ func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags) error {
 		names = append(names, wf.Name())
 	}
 	if len(names) == 0 {
-		return fmt.Errorf("no workflows to run: declare agents in %s (agents: definitions: [...]); each runs as a workflow", configName(settings))
+		return fmt.Errorf("no workflows to run: declare agents in %s (agents: definitions: [...]); each runs as a workflow", workerConfigName(settings))
 	}
 
 	co, err := temporal.ClientOptions(ts, logger)
@@ -198,22 +198,22 @@ func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags) error {
 	}
 	defer w.Stop()
 	fmt.Fprintf(cmd.ErrOrStderr(), "mcp-agent worker: %d workflows (%s) on task queue %q of %s, namespace %q; stop with Ctrl-C\n",
-		len(names), joinNames(names), queue, co.HostPort, co.Namespace)
+		len(names), workerNames(names), queue, co.HostPort, co.Namespace)
 	<-cmd.Context().Done()
 	return nil
 }
 
-func configName(s *config.Settings) string {
+func workerConfigName(s *config.Settings) string {
 	if len(s.Files) > 0 {
 		return s.Files[0]
 	}
 	return "mcp_agent.config.yaml"
 }
 
-func joinNames(names []string) string {
-	const max = 8
-	if len(names) > max {
-		return fmt.Sprintf("%s, ... and %d more", joinNames(names[:max]), len(names)-max)
+func workerNames(names []string) string {
+	const limit = 8
+	if len(names) > limit {
+		return fmt.Sprintf("%s, ... and %d more", workerNames(names[:limit]), len(names)-limit)
 	}
 	out := ""
 	for i, n := range names {
