@@ -94,6 +94,7 @@ const DefaultMaxUploadBytes = 32 << 20
 //	GET    /v1/runs, /v1/runs/{app}.{run_id}, /v1/runs/{app}.{run_id}/history
 //	POST   /v1/runs/{app}.{run_id}/pause|resume|stop
 //	POST   /v1/agents/{app}.{agent}/run
+//	GET    /v1/events                        the org's events; follow=true streams (SSE)
 //
 // The app, run and agent endpoints need a Service that also implements
 // AppService and RunService (see apps.go); otherwise they answer 501.
@@ -177,6 +178,7 @@ var routes = []route{
 	{pattern: "/v1/runs/{name}/resume", methods: methods{"POST": (*Handler).resumeRun}},
 	{pattern: "/v1/runs/{name}/stop", methods: methods{"POST": (*Handler).stopRun}},
 	{pattern: "/v1/agents/{name}/run", methods: methods{"POST": (*Handler).runAgent}},
+	{pattern: "/v1/events", methods: methods{"GET": (*Handler).platformEvents}},
 }
 
 type methods = map[string]func(h *Handler, w http.ResponseWriter, r *http.Request, p *Principal)

@@ -64,6 +64,7 @@ type apps struct {
 	rt      *process.Driver
 	dir     string // DATA/apps
 	secrets *secretBox
+	watch   *runWatcher
 
 	mu       sync.Mutex
 	sessions map[string]*appSession // by full name
@@ -85,7 +86,7 @@ func (p *Platform) startApps(ctx context.Context) error {
 		return fmt.Errorf("platform: app runtime: %w", err)
 	}
 	p.apps = &apps{
-		rt: rt, dir: filepath.Join(p.dataDir, "apps"), secrets: &secretBox{dir: p.dataDir},
+		rt: rt, dir: filepath.Join(p.dataDir, "apps"), secrets: &secretBox{dir: p.dataDir}, watch: newRunWatcher(),
 		sessions: map[string]*appSession{}, passive: map[string]*passiveRuns{}, deploys: map[string]*sync.Mutex{},
 	}
 	if err := os.MkdirAll(filepath.Join(p.apps.dir, ".incoming"), 0o700); err != nil {
@@ -127,6 +128,8 @@ func (p *Platform) startApps(ctx context.Context) error {
 			}
 		}
 	}
+	p.apps.watch.running = true
+	go p.watchRuns()
 	return nil
 }
 
@@ -136,6 +139,10 @@ func (p *Platform) closeApps(ctx context.Context) error {
 	a := p.apps
 	if a == nil {
 		return nil
+	}
+	close(a.watch.stop)
+	if a.watch.running {
+		<-a.watch.done
 	}
 	a.mu.Lock()
 	sessions := a.sessions

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"iter"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -144,6 +146,25 @@ func TestAppDeployRunResume(t *testing.T) {
 		t.Errorf("redeploy: %+v", again)
 	}
 
+	// The org's event stream: the run's status changes and its request
+	// for input.
+	next, stop := iter.Pull2(c.FollowPlatformEvents(ctx, api.EventFilter{App: "approval", Kinds: []string{api.EventRunStatus, api.EventHumanInput}}))
+	defer stop()
+	waitEvent := func(kind, run, status string) api.PlatformEvent {
+		t.Helper()
+		for {
+			ev, err, ok := next()
+			if err != nil || !ok {
+				t.Fatalf("event stream ended: %v before %s %s %s", err, kind, run, status)
+			}
+			var d api.RunEventData
+			_ = json.Unmarshal(ev.Data, &d)
+			if ev.Kind == kind && ev.Resource.Run == run && (status == "" || d.Status == status) {
+				return ev
+			}
+		}
+	}
+
 	// A workflow run pauses for approval; a bad payload is refused naming
 	// the field; a good one completes it.
 	run, err := c.RunWorkflow(ctx, "approval", "approve", json.RawMessage(`{"title":"Launch","body":"we ship today"}`))
@@ -157,11 +178,16 @@ func TestAppDeployRunResume(t *testing.T) {
 	if run.Status != "paused" || run.Waiting.Prompt != `Publish "Launch" (3 words)?` || !strings.Contains(string(run.Waiting.Schema), "approved") {
 		t.Fatalf("paused run: %+v %+v", run, run.Waiting)
 	}
+	ev := waitEvent(api.EventHumanInput, run.ID, "paused")
+	if ev.Resource.Kind != "app" || ev.Resource.Name != "approval" || !strings.Contains(ev.Message, `asks: Publish "Launch" (3 words)?`) {
+		t.Errorf("human_input event: %+v", ev)
+	}
 	_, err = c.ResumeRun(ctx, run.ID, api.ResumeRequest{Payload: json.RawMessage(`{"approved":"yes"}`)})
 	apiErr(t, err, 400, `field "approved"`)
 	if _, err := c.ResumeRun(ctx, run.ID, api.ResumeRequest{Payload: json.RawMessage(`{"approved":true,"note":"go"}`)}); err != nil {
 		t.Fatal(err)
 	}
+	waitEvent(api.EventRunStatus, run.ID, "completed")
 	run = waitRun(t, c, run.ID, nil)
 	if run.Status != "completed" || !jsonEqual(run.Result, `{"title":"Launch","words":3,"published":true,"note":"go"}`) {
 		t.Errorf("completed run: %+v %s", run, run.Result)
@@ -410,8 +436,15 @@ func TestAppPausedRunSurvivesKill9(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := waitRun(t, c, run.ID, pausedForInput); r.Status != "paused" {
-		t.Fatalf("run: %+v", r)
+	// The paused event on the stream.
+	for ev, err := range c.FollowPlatformEvents(ctx, api.EventFilter{Run: run.ID, Kinds: []string{api.EventHumanInput}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(ev.Message, `asks: Publish "Durable" (3 words)?`) {
+			t.Errorf("event: %+v", ev)
+		}
+		break
 	}
 	appPID := a.Runtime.PID
 
@@ -438,6 +471,23 @@ func TestAppPausedRunSurvivesKill9(t *testing.T) {
 	r := waitRun(t, c, run.ID, nil)
 	if r.Status != "completed" || !jsonEqual(r.Result, `{"title":"Durable","words":3,"published":true}`) {
 		t.Errorf("result: %+v %s", r, r.Result)
+	}
+	// The events recorded before the kill are kept; the completion is
+	// recorded after the restart.
+	var kinds []string
+	for ev, err := range c.FollowPlatformEvents(ctx, api.EventFilter{Run: run.ID}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d api.RunEventData
+		_ = json.Unmarshal(ev.Data, &d)
+		kinds = append(kinds, ev.Kind+":"+d.Status)
+		if d.Status == "completed" {
+			break
+		}
+	}
+	if !slices.Contains(kinds, "human_input:paused") {
+		t.Errorf("events of the run: %v", kinds)
 	}
 	if st := e.do("GET", "/v1/runs/"+run.ID, "", nil, nil); st != http.StatusUnauthorized {
 		t.Errorf("run without a key: %d", st)

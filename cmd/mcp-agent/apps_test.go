@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-agent-go/mcp-agent/cloud/api"
+	"github.com/mcp-agent-go/mcp-agent/cloud/client"
 	"github.com/mcp-agent-go/mcp-agent/cloud/platform"
 	"github.com/mcp-agent-go/mcp-agent/cloud/runtime/process"
 )
@@ -113,8 +115,38 @@ func TestCLIDeployAppPauseRestartResume(t *testing.T) {
 	startCloudApps(t, data)
 	out = mustRun(t, "runs", "status", id, "--wait")
 	wantContains(t, "status after restart", out, "status:   paused", "Publish this post?", "--answer TEXT")
+	// The request for input is on the event stream (recorded before the
+	// restart, or by the new platform's first look at the app).
+	c, err := client.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for ev, err := range c.FollowPlatformEvents(ctx, api.EventFilter{Run: id, Kinds: []string{api.EventHumanInput}}) {
+		if err != nil {
+			t.Fatalf("events of %s: %v", id, err)
+		}
+		wantContains(t, "human_input event", ev.Message, "asks: Publish this post?")
+		break
+	}
+	// runs watch prints the run's events and ends when it finishes.
+	type result struct {
+		out string
+		err error
+	}
+	watched := make(chan result, 1)
+	go func() {
+		out, _, err := run(t, "runs", "watch", id)
+		watched <- result{out, err}
+	}()
 	out = mustRun(t, "runs", "resume", id, "--answer", "yes")
 	wantContains(t, "resume", out, "run "+id+" resumed")
+	w := <-watched
+	if w.err != nil {
+		t.Fatalf("runs watch: %v\n%s", w.err, w.out)
+	}
+	wantContains(t, "runs watch", w.out, "human_input", id+" (publisher) asks: Publish this post?", "run_status", id+" (publisher): completed")
 	out = mustRun(t, "runs", "status", id, "--wait", "--json")
 	var r struct {
 		Status string `json:"status"`

@@ -30,7 +30,7 @@ resumed.
 For the workflows of an app on this machine, see "mcp-agent workflows".`,
 	}
 	cmd.AddCommand(newRunsListCmd(g), newRunsStartCmd(g), newRunsStatusCmd(g), newRunsHistoryCmd(g),
-		newRunsResumeCmd(g), newRunsPauseCmd(g), newRunsCancelCmd(g))
+		newRunsResumeCmd(g), newRunsPauseCmd(g), newRunsCancelCmd(g), newRunsWatchCmd(g))
 	return cmd
 }
 
@@ -321,4 +321,61 @@ func apiRunNote(r api.Run) string {
 		return oneLine(r.Error, 60)
 	}
 	return oneLine(r.StatusMessage, 60)
+}
+
+func newRunsWatchCmd(g *globalFlags) *cobra.Command {
+	var (
+		app string
+		all bool
+	)
+	cmd := &cobra.Command{
+		Use:   "watch [APP.RUN_ID]",
+		Short: "Follow run status changes and human-input requests as they happen",
+		Long: `Follow the platform's events (GET /v1/events): run status changes and
+human-input requests, with --all also the apps' and servers' lifecycle
+(status, versions, starts and exits). With a run, its events only, until it
+finishes. Recent events are printed first.`,
+		Example: `  mcp-agent runs watch --app approval
+  mcp-agent runs watch approval.run-3f2a`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := api.EventFilter{App: app}
+			if !all {
+				f.Kinds = []string{api.EventRunStatus, api.EventHumanInput}
+			}
+			if len(args) == 1 {
+				a, _, err := api.SplitName(args[0], "run")
+				if err != nil {
+					return err
+				}
+				f.Run, f.App = args[0], a
+			}
+			c, err := cloudClient()
+			if err != nil {
+				return err
+			}
+			for e, err := range c.FollowPlatformEvents(cmd.Context(), f) {
+				if err != nil {
+					return err
+				}
+				if g.json {
+					if err := writeJSONLine(cmd, e); err != nil {
+						return err
+					}
+				} else {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s  %-12s %s\n", e.Time.Local().Format("15:04:05.000"), e.Kind, e.Message)
+				}
+				if f.Run != "" && e.Kind == api.EventRunStatus {
+					var d api.RunEventData
+					if json.Unmarshal(e.Data, &d) == nil && (api.Run{Status: d.Status}).Terminal() {
+						return nil
+					}
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&app, "app", "", "only this app's events")
+	cmd.Flags().BoolVar(&all, "all", false, "also the lifecycle events of apps and servers")
+	return cmd
 }

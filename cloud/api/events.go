@@ -1,0 +1,224 @@
+package api
+
+// GET /v1/events: the org's events (deployments' lifecycle and status,
+// versions, runs' status changes and human-input requests), as a JSON list
+// or a Server-Sent Events stream resumable with Last-Event-ID.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Event kinds recorded for runs of apps (besides the deployment kinds:
+// created, status, desired_state, version, started, exited, ...).
+const (
+	// EventRunStatus: a run appeared or changed status. Data is a
+	// RunEventData.
+	EventRunStatus = "run_status"
+	// EventHumanInput: a run waits for a person's input (Data.Waiting says
+	// what to send to /v1/runs/{run}/resume).
+	EventHumanInput = "human_input"
+)
+
+// PlatformEvent is an event of the org, with the resource it is about.
+type PlatformEvent struct {
+	ID       int64           `json:"id"`
+	Time     time.Time       `json:"time"`
+	Kind     string          `json:"kind"`
+	Message  string          `json:"message,omitempty"`
+	Data     json.RawMessage `json:"data,omitempty"`
+	Resource Resource        `json:"resource"`
+}
+
+// Resource names what an event is about.
+type Resource struct {
+	// Kind is "server" or "app".
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	// Run is "{app}.{run_id}" for run events.
+	Run string `json:"run,omitempty"`
+}
+
+// RunEventData is the data of run_status and human_input events.
+type RunEventData struct {
+	Run      string   `json:"run"` // {app}.{run_id}
+	Workflow string   `json:"workflow"`
+	Status   string   `json:"status"`
+	Previous string   `json:"previous,omitempty"`
+	Waiting  *RunWait `json:"waiting,omitempty"`
+	Error    string   `json:"error,omitempty"`
+}
+
+// PlatformEventList is the body of GET /v1/events without follow.
+type PlatformEventList struct {
+	Events []PlatformEvent `json:"events"`
+}
+
+// EventFilter selects events of GET /v1/events. The zero value selects
+// every event of the org.
+type EventFilter struct {
+	After int64    // only events with a greater ID
+	Limit int      // at most this many (0: 100); without After, the newest
+	Kinds []string // only these kinds
+	App   string   // only events of this app (its runs included)
+	// Server selects events of this server.
+	Server string
+	Run    string // only events of this run ({app}.{run_id})
+}
+
+// Match reports whether e passes the filter's kind and resource tests.
+func (f EventFilter) Match(e PlatformEvent) bool {
+	if len(f.Kinds) > 0 && !contains(f.Kinds, e.Kind) {
+		return false
+	}
+	if f.App != "" && (e.Resource.Kind != "app" || e.Resource.Name != f.App) {
+		return false
+	}
+	if f.Server != "" && (e.Resource.Kind != "server" || e.Resource.Name != f.Server) {
+		return false
+	}
+	if f.Run != "" && e.Resource.Run != f.Run {
+		return false
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// EventService serves the org's events. A Service that also implements it
+// serves GET /v1/events.
+type EventService interface {
+	// PlatformEvents returns the org's events selected by f, in ID order,
+	// and the ID of the last event it looked at (matching or not), the
+	// cursor to continue from.
+	PlatformEvents(ctx context.Context, org string, f EventFilter) ([]PlatformEvent, int64, error)
+	// EventsChanged returns a channel closed when the org may have new
+	// events (followers also poll, so it may never close).
+	EventsChanged(ctx context.Context, org string) <-chan struct{}
+}
+
+// eventsPoll is how often a follower of /v1/events looks for new events
+// besides being woken by EventsChanged.
+var eventsPoll = 250 * time.Millisecond
+
+func (h *Handler) platformEvents(w http.ResponseWriter, r *http.Request, p *Principal) {
+	svc, ok := h.svc.(EventService)
+	if !ok {
+		writeError(w, notImplemented("events"))
+		return
+	}
+	vals := r.URL.Query()
+	var f EventFilter
+	var aerr *Error
+	if f.After, aerr = queryInt(r, "after"); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	limit, aerr := queryInt(r, "limit")
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	f.Limit = int(min(limit, maxListLimit))
+	for _, k := range vals["kind"] {
+		for _, s := range strings.Split(k, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				f.Kinds = append(f.Kinds, s)
+			}
+		}
+	}
+	f.App, f.Server, f.Run = vals.Get("app"), vals.Get("server"), vals.Get("run")
+	if f.Run != "" {
+		app, _, err := SplitName(f.Run, "run")
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if f.App == "" {
+			f.App = app
+		}
+	}
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil && n > f.After {
+			f.After = n
+		}
+	}
+	ctx := r.Context()
+	if !wantsStream(r) {
+		evs, _, err := svc.PlatformEvents(ctx, p.Org, f)
+		if err != nil {
+			h.writeServiceError(w, r, err)
+			return
+		}
+		if evs == nil {
+			evs = []PlatformEvent{}
+		}
+		writeJSON(w, http.StatusOK, PlatformEventList{Events: evs})
+		return
+	}
+	changed := svc.EventsChanged(ctx, p.Org)
+	evs, cursor, err := svc.PlatformEvents(ctx, p.Org, f)
+	if err != nil {
+		h.writeServiceError(w, r, err)
+		return
+	}
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	heartbeat := time.NewTicker(h.opts.Heartbeat)
+	defer heartbeat.Stop()
+	poll := time.NewTicker(eventsPoll)
+	defer poll.Stop()
+	cursor = max(cursor, f.After)
+	for {
+		for _, e := range evs {
+			b, _ := json.Marshal(e)
+			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Kind, b); err != nil {
+				return
+			}
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		evs = nil
+		select {
+		case <-ctx.Done():
+			return
+		case <-heartbeat.C:
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+			continue
+		case <-changed:
+			changed = svc.EventsChanged(ctx, p.Org)
+		case <-poll.C:
+		}
+		ff := f
+		ff.After, ff.Limit = cursor, maxListLimit
+		var next int64
+		if evs, next, err = svc.PlatformEvents(ctx, p.Org, ff); err != nil {
+			if ctx.Err() == nil {
+				e, _ := asError(err)
+				b, _ := json.Marshal(ErrorBody{Error: e})
+				fmt.Fprintf(w, "event: error\ndata: %s\n\n", b)
+				_ = rc.Flush()
+			}
+			return
+		}
+		cursor = max(cursor, next)
+	}
+}
