@@ -37,6 +37,7 @@ import (
 	"github.com/mcp-agent-go/mcp-agent/config"
 	"github.com/mcp-agent-go/mcp-agent/executor"
 	"github.com/mcp-agent-go/mcp-agent/executor/local"
+	"github.com/mcp-agent-go/mcp-agent/executor/temporal"
 	"github.com/mcp-agent-go/mcp-agent/servers"
 	"github.com/mcp-agent-go/mcp-agent/servers/builtin/catalog"
 	"github.com/mcp-agent-go/mcp-agent/workflow"
@@ -284,7 +285,9 @@ func (a *App) Register(ws ...workflow.Workflow) error {
 
 // Executor returns the app's workflow executor, opening it on first use:
 // the local, durable executor (a SQLite database at Options.StatePath) for
-// execution_engine local. It is closed by Close.
+// execution_engine local, or a Temporal client (with a worker for the app's
+// workflows unless PassiveExecutor) for execution_engine temporal, per the
+// temporal: section. It is closed by Close.
 func (a *App) Executor(ctx context.Context) (executor.Executor, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -294,10 +297,19 @@ func (a *App) Executor(ctx context.Context) (executor.Executor, error) {
 	if a.executor != nil {
 		return a.executor, nil
 	}
-	switch a.settings.Engine() {
-	case config.EngineLocal:
-	default:
-		return nil, fmt.Errorf("execution_engine %q: this app runs workflows on the local executor only (run them on Temporal with `mcp-agent worker`)", a.settings.Engine())
+	if a.settings.Engine() == config.EngineTemporal {
+		ts := a.settings.Temporal
+		if ts == nil {
+			ts = &config.TemporalSettings{}
+		}
+		// A passive app (run control only) starts no worker: `mcp-agent
+		// worker` or the app's own process executes the runs.
+		ex, err := temporal.Dial(ctx, ts, a.workflows, &temporal.Options{Worker: !a.passive, Logger: a.logger})
+		if err != nil {
+			return nil, fmt.Errorf("execution_engine temporal: %w", err)
+		}
+		a.executor, a.execCloser = ex, ex
+		return ex, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(a.statePath), 0o700); err != nil {
 		return nil, fmt.Errorf("workflow state directory: %w", err)

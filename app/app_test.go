@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/mcp-agent-go/mcp-agent/agent"
 	"github.com/mcp-agent-go/mcp-agent/config"
 	"github.com/mcp-agent-go/mcp-agent/executor"
+	"github.com/mcp-agent-go/mcp-agent/executor/temporal/devserver"
 	"github.com/mcp-agent-go/mcp-agent/internal/testenv"
 	"github.com/mcp-agent-go/mcp-agent/workflow"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -229,5 +231,50 @@ func TestAppWorkflows(t *testing.T) {
 	}
 	if _, err := a.Executor(ctx); err == nil {
 		t.Error("Executor after Close succeeded")
+	}
+}
+
+// TestAppWorkflowsOnTemporal runs the same workflow definition through the
+// app with execution_engine: temporal, against a real Temporal dev server.
+func TestAppWorkflowsOnTemporal(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin, err := devserver.Binary(ctx)
+	if err != nil {
+		if os.Getenv("MCP_AGENT_REQUIRE_TOOLS") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	srv, err := devserver.Start(ctx, &devserver.Options{Binary: bin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+
+	type in struct {
+		Name string `json:"name"`
+	}
+	greet := workflow.Define("greet", func(wctx workflow.Context, i in) (string, error) {
+		return workflow.Step(wctx, "greet", func(ctx context.Context, _ workflow.StepContext) (string, error) {
+			return "hello " + i.Name, nil
+		}, nil)
+	}, nil)
+	s := &config.Settings{
+		ExecutionEngine: config.EngineTemporal,
+		Temporal:        &config.TemporalSettings{Host: srv.Addr, Namespace: srv.Namespace, TaskQueue: "app-test-" + strconv.FormatInt(time.Now().UnixNano(), 36)},
+	}
+	a, err := New(Options{Settings: s, Logger: quiet(), Workflows: []workflow.Workflow{greet}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ex, err := a.Executor(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := executor.Execute(ctx, ex, greet, in{Name: "temporal"}, nil)
+	if err != nil || out != "hello temporal" {
+		t.Fatalf("Execute on Temporal = %q, %v", out, err)
 	}
 }

@@ -27,7 +27,7 @@ mcp_agent.secrets.yaml next to it.`,
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON")
 	root.AddCommand(newVersionCmd(g), newConfigCmd(g), newServersCmd(g), newBuiltinCmd(), newRunCmd(g), newChatCmd(g))
 	root.AddCommand(newCloudCmd(g), newDeployCmd(g), newListCmd(g), newStatusCmd(g), newLogsCmd(g))
-	root.AddCommand(newWorkflowsCmd(g), newServeCmd(g))
+	root.AddCommand(newWorkflowsCmd(g), newServeCmd(g), newWorkerCmd(g))
 	registerAppCmds(root, g)
 	return root
 }
