@@ -95,6 +95,7 @@ const DefaultMaxUploadBytes = 32 << 20
 //	POST   /v1/runs/{app}.{run_id}/pause|resume|stop
 //	POST   /v1/agents/{app}.{agent}/run
 //	GET    /v1/events                        the org's events; follow=true streams (SSE)
+//	GET    /v1/apps/{name}/secrets, PUT|DELETE /v1/apps/{name}/secrets/{key}
 //
 // The app, run and agent endpoints need a Service that also implements
 // AppService and RunService (see apps.go); otherwise they answer 501.
@@ -179,6 +180,8 @@ var routes = []route{
 	{pattern: "/v1/runs/{name}/stop", methods: methods{"POST": (*Handler).stopRun}},
 	{pattern: "/v1/agents/{name}/run", methods: methods{"POST": (*Handler).runAgent}},
 	{pattern: "/v1/events", methods: methods{"GET": (*Handler).platformEvents}},
+	{pattern: "/v1/apps/{name}/secrets", methods: methods{"GET": (*Handler).listSecrets}},
+	{pattern: "/v1/apps/{name}/secrets/{key}", methods: methods{"PUT": (*Handler).setSecret, "DELETE": (*Handler).deleteSecret}},
 }
 
 type methods = map[string]func(h *Handler, w http.ResponseWriter, r *http.Request, p *Principal)

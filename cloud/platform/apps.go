@@ -67,6 +67,7 @@ type apps struct {
 	watch   *runWatcher
 
 	mu       sync.Mutex
+	masks    map[string][]string    // secret values to mask in each app's logs
 	sessions map[string]*appSession // by full name
 	passive  map[string]*passiveRuns
 	deploys  map[string]*sync.Mutex // serialises deploys of one name
@@ -78,7 +79,10 @@ func (p *Platform) startApps(ctx context.Context) error {
 	rt, err := process.New(&process.Options{
 		Sandbox: p.opts.Sandbox,
 		OnEvent: p.rec.event,
-		OnLog:   p.rec.log,
+		OnLog: func(l runtime.LogLine) {
+			l.Text = p.apps.maskLine(l.Deployment, l.Text) // secrets never reach the logs
+			p.rec.log(l)
+		},
 		Backoff: p.opts.Backoff,
 		Logger:  p.logger,
 	})
@@ -87,7 +91,7 @@ func (p *Platform) startApps(ctx context.Context) error {
 	}
 	p.apps = &apps{
 		rt: rt, dir: filepath.Join(p.dataDir, "apps"), secrets: &secretBox{dir: p.dataDir}, watch: newRunWatcher(),
-		sessions: map[string]*appSession{}, passive: map[string]*passiveRuns{}, deploys: map[string]*sync.Mutex{},
+		sessions: map[string]*appSession{}, passive: map[string]*passiveRuns{}, deploys: map[string]*sync.Mutex{}, masks: map[string][]string{},
 	}
 	if err := os.MkdirAll(filepath.Join(p.apps.dir, ".incoming"), 0o700); err != nil {
 		return fmt.Errorf("platform: apps directory: %w", err)
@@ -156,6 +160,17 @@ func (p *Platform) closeApps(ctx context.Context) error {
 		pr.close()
 	}
 	return a.rt.Close(ctx)
+}
+
+// maskLine hides the secret values of app full in a log line.
+func (a *apps) maskLine(full, line string) string {
+	if a == nil {
+		return line
+	}
+	a.mu.Lock()
+	values := a.masks[full]
+	a.mu.Unlock()
+	return maskSecrets(line, values)
 }
 
 func (a *apps) appDir(id string) string { return filepath.Join(a.dir, id) }
@@ -500,9 +515,14 @@ func (p *Platform) appRuntimeSpec(full string, sd store.Deployment) (runtime.Spe
 	if err != nil {
 		return rs, err
 	}
+	masks := make([]string, 0, len(secrets))
 	for k, v := range secrets {
 		rs.Env[k] = v
+		masks = append(masks, v)
 	}
+	p.apps.mu.Lock()
+	p.apps.masks[full] = masks
+	p.apps.mu.Unlock()
 	if err := rs.Validate(); err != nil {
 		var se *runtime.SpecError
 		if errors.As(err, &se) {

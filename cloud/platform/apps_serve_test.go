@@ -128,5 +128,8 @@ func fakeServe(args []string) error {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, "serve: app", a.Name(), "on stdio")
+	if name := os.Getenv("PLATFORM_TEST_PRINT_ENV"); name != "" {
+		fmt.Fprintf(os.Stderr, "serve: env %s=%s\n", name, os.Getenv(name)) // the platform must mask it
+	}
 	return srv.ServeStdio(ctx)
 }

@@ -493,3 +493,93 @@ func TestAppPausedRunSurvivesKill9(t *testing.T) {
 		t.Errorf("run without a key: %d", st)
 	}
 }
+
+func TestAppSecrets(t *testing.T) {
+	e := startPlatform(t, t.TempDir())
+	c := e.client()
+	ctx := testCtx(t, time.Minute)
+	const value = "sk-test-0123456789abcdef"
+
+	// Set before the app exists; the config needs it to load.
+	if err := c.SetSecret(ctx, "keyed", "OPENAI_API_KEY", value); err != nil {
+		t.Fatal(err)
+	}
+	dir := exampleApp(t)
+	cfg, _ := os.ReadFile(filepath.Join(dir, "mcp_agent.config.yaml"))
+	os.WriteFile(filepath.Join(dir, "mcp_agent.config.yaml"), append(cfg, []byte("openai:\n  api_key: ${OPENAI_API_KEY}\n")...), 0o644)
+	pkg, err := client.PackageApp(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeployApp(ctx, api.DeployAppRequest{Name: "keyed", ReplayScript: "approval.replay.yaml",
+		Env: map[string]string{"PLATFORM_TEST_PRINT_ENV": "OPENAI_API_KEY"}}, pkg); err != nil {
+		t.Fatal(err)
+	}
+	a := waitApp(t, c, "keyed", "running")
+	if len(a.Spec.SecretEnv) != 1 || a.Spec.SecretEnv[0] != "OPENAI_API_KEY" || a.Spec.Env["PLATFORM_TEST_PRINT_ENV"] != "***" {
+		t.Errorf("spec: %+v", a.Spec)
+	}
+	names, err := c.Secrets(ctx, "keyed")
+	if err != nil || len(names) != 1 || names[0] != "OPENAI_API_KEY" {
+		t.Errorf("secrets: %v %v", names, err)
+	}
+
+	// The app got the value; its log shows it masked.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		lines, err := c.AppLogs(ctx, "keyed", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all strings.Builder
+		for _, l := range lines {
+			all.WriteString(l.Line + "\n")
+		}
+		if strings.Contains(all.String(), value) {
+			t.Fatalf("the secret is in the app's log:\n%s", all.String())
+		}
+		if strings.Contains(all.String(), "serve: env OPENAI_API_KEY=***") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no masked env line in the log:\n%s", all.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Encrypted at rest, files private.
+	for _, f := range []string{platform.SecretsFile, platform.SecretsKeyFile} {
+		st, err := os.Stat(filepath.Join(e.dir, f))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v", f, st.Mode(), err)
+		}
+	}
+	raw, _ := os.ReadFile(filepath.Join(e.dir, platform.SecretsFile))
+	if strings.Contains(string(raw), value) || !strings.Contains(string(raw), "OPENAI_API_KEY") {
+		t.Errorf("secrets file:\n%s", raw)
+	}
+	// Nothing returns the value.
+	for _, path := range []string{"/v1/apps/keyed", "/v1/apps", "/v1/apps/keyed/secrets", "/v1/apps/keyed/events", "/v1/events"} {
+		var body json.RawMessage
+		e.do("GET", path, e.key, nil, &body)
+		if strings.Contains(string(body), value) {
+			t.Errorf("GET %s returns the secret: %s", path, body)
+		}
+	}
+	if strings.Contains(e.logs.String(), value) {
+		t.Error("the platform's log holds the secret")
+	}
+
+	// Bad names, delete.
+	apiErr(t, c.SetSecret(ctx, "keyed", "1BAD", "x"), 400, "invalid secret name")
+	apiErr(t, c.SetSecret(ctx, "keyed", "EMPTY", ""), 400, `"value" is empty`)
+	if err := c.DeleteSecret(ctx, "keyed", "OPENAI_API_KEY"); err != nil {
+		t.Fatal(err)
+	}
+	apiErr(t, c.DeleteSecret(ctx, "keyed", "OPENAI_API_KEY"), 404, `app "keyed" has no secret "OPENAI_API_KEY"`)
+	// Without it the config no longer loads: a redeploy says what to do.
+	os.WriteFile(filepath.Join(dir, "notes.md"), []byte("v2"), 0o644)
+	pkg, _ = client.PackageApp(dir, nil)
+	_, err = c.DeployApp(ctx, api.DeployAppRequest{Name: "keyed", ReplayScript: "approval.replay.yaml"}, pkg)
+	apiErr(t, err, 400, "environment variable OPENAI_API_KEY is not set")
+}

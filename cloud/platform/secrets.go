@@ -9,6 +9,7 @@ package platform
 // and never logged.
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -21,7 +22,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
+
+	"github.com/mcp-agent-go/mcp-agent/cloud/api"
 )
 
 // SecretsKeyFile and SecretsFile are the secret store's files in the data
@@ -236,3 +240,71 @@ func (p *Platform) appSecretNames(org, name string) ([]string, error) {
 }
 
 func (p *Platform) secretBox() *secretBox { return p.apps.secrets }
+
+// SetAppSecret implements api.SecretService. The app gets the new value
+// when it next starts (`mcp-agent apps restart`).
+func (p *Platform) SetAppSecret(_ context.Context, org, app, key, value string) error {
+	if err := checkSecretName(app, key); err != nil {
+		return err
+	}
+	if value == "" {
+		return api.Invalid(`"value" is empty: to remove the secret, delete it`)
+	}
+	if len(value) > maxSecretBytes {
+		return api.Invalid("the value of %s is %d bytes; a secret holds at most %d", key, len(value), maxSecretBytes)
+	}
+	if strings.ContainsRune(value, 0) {
+		return api.Invalid("the value of %s contains a NUL byte, which an environment variable cannot hold", key)
+	}
+	if err := p.secretBox().set(org, app, key, []byte(value)); err != nil {
+		return err
+	}
+	p.logger.Info("app secret set", "app", org+"."+app, "secret", key) // never the value
+	return nil
+}
+
+// AppSecretNames implements api.SecretService.
+func (p *Platform) AppSecretNames(_ context.Context, org, app string) ([]string, error) {
+	if !nameRE.MatchString(app) {
+		return nil, api.Invalid("invalid app name %q", app)
+	}
+	return p.secretBox().names(org, app)
+}
+
+// DeleteAppSecret implements api.SecretService.
+func (p *Platform) DeleteAppSecret(_ context.Context, org, app, key string) error {
+	if err := checkSecretName(app, key); err != nil {
+		return err
+	}
+	ok, err := p.secretBox().remove(org, app, key)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return api.NotFound("app %q has no secret %q: list them with `mcp-agent secrets list %s`", app, key, app)
+	}
+	p.logger.Info("app secret deleted", "app", org+"."+app, "secret", key)
+	return nil
+}
+
+func checkSecretName(app, key string) error {
+	if !nameRE.MatchString(app) {
+		return api.Invalid("invalid app name %q: use lowercase letters, digits, '-' and '_'", app)
+	}
+	if !envNameRE.MatchString(key) {
+		return api.Invalid("invalid secret name %q: a secret is an environment variable of the app (letters, digits and _, not starting with a digit), such as OPENAI_API_KEY", key)
+	}
+	return nil
+}
+
+// maskSecrets replaces the values of an app's secrets in a log line.
+func maskSecrets(line string, values []string) string {
+	for _, v := range values {
+		if len(v) >= 4 && strings.Contains(line, v) {
+			line = strings.ReplaceAll(line, v, "***")
+		}
+	}
+	return line
+}
+
+var _ api.SecretService = (*Platform)(nil)

@@ -35,7 +35,7 @@ func registerAppCmds(root *cobra.Command, g *globalFlags) {
 			c.AddCommand(newDeployAppCmd(g))
 		}
 	}
-	root.AddCommand(newAppsCmd(g), newRunsCmd(g), newAgentsCmd(g))
+	root.AddCommand(newAppsCmd(g), newRunsCmd(g), newAgentsCmd(g), newSecretsCmd(g))
 }
 
 // App deploy stages, in order.

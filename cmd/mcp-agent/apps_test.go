@@ -230,3 +230,51 @@ func TestCLIDeployAppBadInput(t *testing.T) {
 		t.Errorf("unset variable: %v\n%s", err, out)
 	}
 }
+
+// runIn is run with stdin.
+func runIn(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := newRootCmd()
+	var out, errb strings.Builder
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	cmd.SetIn(strings.NewReader(stdin))
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	return out.String(), errb.String(), err
+}
+
+func TestCLISecrets(t *testing.T) {
+	startCloudApps(t, t.TempDir())
+	const value = "sk-cli-secret-value-42"
+	out, _, err := runIn(t, value+"\n", "secrets", "set", "approval", "OPENAI_API_KEY")
+	if err != nil || !strings.Contains(out, "secret OPENAI_API_KEY of app approval set") || strings.Contains(out, value) {
+		t.Fatalf("secrets set: %v\n%s", err, out)
+	}
+	dir := approvalApp(t)
+	cfg, _ := os.ReadFile(filepath.Join(dir, "mcp_agent.config.yaml"))
+	os.WriteFile(filepath.Join(dir, "mcp_agent.config.yaml"), append(cfg, []byte("openai:\n  api_key: ${OPENAI_API_KEY}\n")...), 0o644)
+	out = mustRun(t, "deploy", "app", dir, "--replay-script", "approval.replay.yaml")
+	wantContains(t, "deploy with a secret", out, "uses OPENAI_API_KEY", "app approval deployed")
+	out, _, err = runIn(t, "other\n", "secrets", "set", "approval", "OTHER")
+	if err != nil || !strings.Contains(out, "mcp-agent apps restart approval") {
+		t.Errorf("secrets set on a running app: %v\n%s", err, out)
+	}
+	out = mustRun(t, "secrets", "list", "approval")
+	if out != "OPENAI_API_KEY\nOTHER\n" {
+		t.Errorf("secrets list: %q", out)
+	}
+	out = mustRun(t, "apps", "status", "approval", "--json")
+	if strings.Contains(out, value) || !strings.Contains(out, `"OPENAI_API_KEY"`) {
+		t.Errorf("apps status shows the value or lacks the name:\n%s", out)
+	}
+	if _, _, err := runIn(t, "", "secrets", "set", "approval", "EMPTY"); err == nil || !strings.Contains(err.Error(), "no value on stdin") {
+		t.Errorf("empty stdin: %v", err)
+	}
+	wantContains(t, "secrets delete", mustRun(t, "secrets", "delete", "approval", "OTHER"), "secret OTHER of app approval deleted")
+	if _, _, err := run(t, "secrets", "delete", "approval", "OTHER"); err == nil || !strings.Contains(err.Error(), `has no secret "OTHER"`) {
+		t.Errorf("delete twice: %v", err)
+	}
+}
