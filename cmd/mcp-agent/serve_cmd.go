@@ -1,26 +1,17 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
-	"regexp"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mcp-agent-go/mcp-agent/agent"
 	"github.com/mcp-agent-go/mcp-agent/app"
 	"github.com/mcp-agent-go/mcp-agent/appserver"
-	"github.com/mcp-agent-go/mcp-agent/config"
 	"github.com/mcp-agent-go/mcp-agent/executor/local"
-	"github.com/mcp-agent-go/mcp-agent/llm"
-	"github.com/mcp-agent-go/mcp-agent/llm/providers"
-	"github.com/mcp-agent-go/mcp-agent/workflow"
 )
 
 // serveFlags are the flags of serve.
@@ -54,8 +45,10 @@ agents-<name>-generate and agents-<name>-generate_structured, and as a durable
 workflow of the same name (workflows-list, workflows-run, workflows-get_status,
 workflows-resume, workflows-cancel, workflows-<name>-run). A question an agent
 asks a human is elicited from the client during a tool call, and pauses a
-workflow run until workflows-resume answers it. Runs are journaled in
---runs-db and survive restarts.
+workflow run until workflows-resume answers it. Runs are journaled in the
+app's executor (.mcp-agent/state.db, or --runs-db; Temporal with
+execution_engine: temporal) and survive restarts; mcp-agent workflows controls
+them too.
 
 --transport stdio (the default) serves one client on standard input and
 output: the way desktop clients run local servers. --transport http serves
@@ -78,7 +71,7 @@ finish before they are cancelled. See docs/serve.md.`,
 	fl.StringVarP(&f.provider, "provider", "p", "", "model provider: openai, anthropic or replay (default: each agent's, else the configured one)")
 	fl.StringVarP(&f.model, "model", "m", "", "model (default: each agent's model, else the provider's default_model)")
 	fl.StringVar(&f.script, "script", "", "replay script to play (implies --provider replay)")
-	fl.StringVar(&f.runsDB, "runs-db", "", "SQLite file journaling workflow runs (default: .mcp-agent/runs.db next to the config file)")
+	fl.StringVar(&f.runsDB, "runs-db", "", "SQLite file journaling workflow runs (default: .mcp-agent/state.db next to the config file, as for mcp-agent workflows)")
 	fl.BoolVar(&f.noWorkflows, "no-workflows", false, "serve agents as tools only, without workflows and run resources")
 	fl.StringSliceVar(&f.allowedHosts, "allowed-host", nil, `Host header accepted besides loopback names ("example.com", "example.com:8443", or "*")`)
 	fl.StringSliceVar(&f.allowedOrigins, "allowed-origin", nil, `Origin header accepted besides loopback origins ("https://app.example.com", or "*")`)
@@ -87,9 +80,6 @@ finish before they are cancelled. See docs/serve.md.`,
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log server activity and server stderr to stderr")
 	return cmd
 }
-
-// workflowNameRE is what workflow.Define accepts as a name.
-var workflowNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,127}$`)
 
 func runServe(cmd *cobra.Command, g *globalFlags, f *serveFlags) error {
 	if f.transport != "stdio" && f.transport != "http" {
@@ -105,129 +95,29 @@ func runServe(cmd *cobra.Command, g *globalFlags, f *serveFlags) error {
 			return fmt.Errorf("--token-env %s: the variable is empty or unset: set it to the token clients must send", f.tokenEnv)
 		}
 	}
-	settings, err := loadSettings(g)
-	if err != nil {
-		return err
-	}
-	settings.MCP.Servers = selfCommand(settings.MCP.Servers)
-	if f.script != "" && f.provider == "" {
-		f.provider = "replay"
-	}
-	var specs []config.AgentSpec
-	if settings.Agents != nil {
-		specs = settings.Agents.Definitions
-	}
-
-	// One provider per provider name, shared by every call (a replay
-	// script plays on across calls).
-	provs := map[string]llm.Provider{}
-	var provMu sync.Mutex
-	providerFor := func(name string) (llm.Provider, error) {
-		if f.provider != "" {
-			name = f.provider
-		}
-		provMu.Lock()
-		defer provMu.Unlock()
-		if p, ok := provs[name]; ok {
-			return p, nil
-		}
-		p, err := providers.New(settings, providers.Options{Provider: name, ReplayScript: f.script})
-		if err != nil {
-			return nil, err
-		}
-		provs[name] = p
-		return p, nil
-	}
-	for _, spec := range specs {
-		if _, err := providerFor(spec.Provider); err != nil {
-			return fmt.Errorf("agent %q: %w", spec.Name, err)
-		}
-	}
-	var sampling appserver.SamplingFunc
-	if p, err := providerFor(""); err == nil {
-		sampling = llm.SamplingHandler(p, nil)
-	}
-
 	logger := cliLogger(f.verbose)
-	up := appserver.NewUpstream()
-	a, err := app.New(app.Options{
-		Settings:           settings,
-		Logger:             logger,
-		SamplingHandler:    up.SamplingHandler(sampling),
-		ElicitationHandler: up.ElicitationHandler(nil),
-		HumanInput:         up.HumanInput(nil),
-		OnLog:              up.ForwardLog,
-	})
+	a, err := newAgentApp(g, modelFlags{provider: f.provider, model: f.model, script: f.script}, logger, app.Options{StatePath: f.runsDB})
 	if err != nil {
 		return err
 	}
+	// Closed last, after the server has drained its calls: the executor too.
 	defer a.Close()
 
-	specByName := map[string]config.AgentSpec{}
-	for _, s := range specs {
-		specByName[s.Name] = s
-	}
-	newLLM := func(ag *agent.Agent) (llm.AugmentedLLM, error) {
-		spec := specByName[ag.Name()]
-		p, err := providerFor(spec.Provider)
-		if err != nil {
-			return nil, err
-		}
-		model := f.model
-		if model == "" {
-			model = spec.Model
-		}
-		params := &llm.RequestParams{Model: model}
-		if len(spec.Tools) > 0 {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			filter, err := toolFilter(ctx, ag, spec.Tools)
-			cancel()
-			if err != nil {
-				return nil, err
-			}
-			params.ToolFilter = filter
-		}
-		return llm.New(ag, p, &llm.Options{Params: params}), nil
-	}
-
-	opts := &appserver.Options{Upstream: up, NewLLM: newLLM, Logger: logger, ShutdownTimeout: f.shutdownTimeout}
+	opts := &appserver.Options{Upstream: a.Upstream, NewLLM: a.NewLLM, Logger: logger, ShutdownTimeout: f.shutdownTimeout}
 	if !f.noWorkflows {
-		var defs []workflow.Workflow
-		for _, spec := range specs {
-			if !workflowNameRE.MatchString(spec.Name) {
-				logger.Warn("agent not served as a workflow: its name is not a valid workflow name", "agent", spec.Name)
-				continue
-			}
-			ag, err := a.Agent(spec.Name)
-			if err != nil {
-				return err
-			}
-			defs = append(defs, appserver.AgentWorkflow(ag, newLLM, nil))
+		if err := a.registerAgentWorkflows(logger); err != nil {
+			return err
 		}
-		path := f.runsDB
-		if path == "" {
-			dir := "."
-			if len(settings.Files) > 0 {
-				dir = filepath.Dir(settings.Files[0])
-			}
-			path = filepath.Join(dir, ".mcp-agent", "runs.db")
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return fmt.Errorf("--runs-db: %w", err)
-		}
-		ex, err := local.Open(cmd.Context(), path, workflow.NewRegistry(defs...), &local.Options{Logger: logger})
+		ex, err := a.Executor(cmd.Context())
 		if errors.Is(err, local.ErrLocked) {
-			return fmt.Errorf("%w: another mcp-agent serve uses %s; give this one its own with --runs-db FILE", err, path)
+			return fmt.Errorf("%w: another process executes this app's runs; give this one its own database with --runs-db FILE", err)
 		}
 		if err != nil {
 			return err
 		}
-		// Closed after the server has drained its calls (defers run last
-		// registered first).
-		defer ex.Close()
 		opts.Executor = ex
 	}
-	srv, err := appserver.New(a, opts)
+	srv, err := appserver.New(a.App, opts)
 	if err != nil {
 		return err
 	}

@@ -3,21 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/mcp-agent-go/mcp-agent/agent"
 	"github.com/mcp-agent-go/mcp-agent/app"
-	"github.com/mcp-agent-go/mcp-agent/appserver"
 	"github.com/mcp-agent-go/mcp-agent/config"
 	"github.com/mcp-agent-go/mcp-agent/executor/temporal"
-	"github.com/mcp-agent-go/mcp-agent/llm"
-	"github.com/mcp-agent-go/mcp-agent/llm/providers"
-	"github.com/mcp-agent-go/mcp-agent/workflow"
 )
 
 type workerFlags struct {
@@ -56,14 +50,13 @@ Temporal server. See docs/workflows.md.`,
 }
 
 func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags) error {
-	settings, err := loadSettings(g)
+	logger := cliLogger(f.verbose)
+	a, err := newAgentApp(g, modelFlags{provider: f.provider, model: f.model, script: f.script}, logger, app.Options{})
 	if err != nil {
 		return err
 	}
-	settings.MCP.Servers = selfCommand(settings.MCP.Servers)
-	if f.script != "" && f.provider == "" {
-		f.provider = "replay"
-	}
+	defer a.Close()
+	settings := a.Settings()
 	ts := settings.Temporal
 	if ts == nil {
 		ts = &config.TemporalSettings{}
@@ -75,106 +68,17 @@ func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags) error {
 	if queue == "" {
 		queue = temporal.DefaultTaskQueue
 	}
-	var specs []config.AgentSpec
-	if settings.Agents != nil {
-		specs = settings.Agents.Definitions
-	}
-
-	provs := map[string]llm.Provider{}
-	var provMu sync.Mutex
-	providerFor := func(name string) (llm.Provider, error) {
-		if f.provider != "" {
-			name = f.provider
-		}
-		provMu.Lock()
-		defer provMu.Unlock()
-		if p, ok := provs[name]; ok {
-			return p, nil
-		}
-		p, err := providers.New(settings, providers.Options{Provider: name, ReplayScript: f.script})
-		if err != nil {
-			return nil, err
-		}
-		provs[name] = p
-		return p, nil
-	}
-	for _, spec := range specs {
-		if _, err := providerFor(spec.Provider); err != nil {
-			return fmt.Errorf("agent %q: %w", spec.Name, err)
-		}
-	}
-	var sampling appserver.SamplingFunc
-	if p, err := providerFor(""); err == nil {
-		sampling = llm.SamplingHandler(p, nil)
-	}
-
-	logger := cliLogger(f.verbose)
-	up := appserver.NewUpstream()
-	a, err := app.New(app.Options{
-		Settings:           settings,
-		Logger:             logger,
-		SamplingHandler:    up.SamplingHandler(sampling),
-		ElicitationHandler: up.ElicitationHandler(nil),
-		HumanInput:         up.HumanInput(nil),
-		OnLog:              up.ForwardLog,
-	})
-	if err != nil {
+	if err := a.registerAgentWorkflows(logger); err != nil {
 		return err
 	}
-	defer a.Close()
-
-	specByName := map[string]config.AgentSpec{}
-	for _, s := range specs {
-		specByName[s.Name] = s
-	}
-	newLLM := func(ag *agent.Agent) (llm.AugmentedLLM, error) {
-		spec := specByName[ag.Name()]
-		p, err := providerFor(spec.Provider)
-		if err != nil {
-			return nil, err
-		}
-		model := f.model
-		if model == "" {
-			model = spec.Model
-		}
-		params := &llm.RequestParams{Model: model}
-		if len(spec.Tools) > 0 {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			filter, err := toolFilter(ctx, ag, spec.Tools)
-			cancel()
-			if err != nil {
-				return nil, err
-			}
-			params.ToolFilter = filter
-		}
-		return llm.New(ag, p, &llm.Options{Params: params}), nil
-	}
-
-	reg := workflow.NewRegistry()
-	for wf := range a.Workflows().All() {
-		reg.Register(wf)
-	}
-	for _, spec := range specs {
-		if !workflowNameRE.MatchString(spec.Name) {
-			logger.Warn("agent not run as a workflow: its name is not a valid workflow name", "agent", spec.Name)
-			continue
-		}
-		if _, taken := reg.Lookup(spec.Name); taken {
-			continue
-		}
-		ag, err := a.Agent(spec.Name)
-		if err != nil {
-			return err
-		}
-		reg.Register(appserver.AgentWorkflow(ag, newLLM, nil))
-	}
 	var names []string
-	for wf := range reg.All() {
+	for wf := range a.App.Workflows().All() {
 		names = append(names, wf.Name())
 	}
 	if len(names) == 0 {
 		return fmt.Errorf("no workflows to run: declare agents in %s (agents: definitions: [...]); each runs as a workflow", workerConfigName(settings))
 	}
+	reg := a.App.Workflows()
 
 	co, err := temporal.ClientOptions(ts, logger)
 	if err != nil {
