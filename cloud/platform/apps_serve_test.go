@@ -72,6 +72,13 @@ var approveWorkflow = workflow.Define("approve", func(wctx workflow.Context, p P
 	return Outcome{Title: p.Title, Words: words, Published: ok.Approved, Note: ok.Note}, nil
 }, &workflow.DefineOptions{Description: "Count a post's words, then wait for a person's approval."})
 
+// echoWorkflow is one step, for the load test.
+var echoWorkflow = workflow.Define("echo", func(wctx workflow.Context, p Post) (Post, error) {
+	return workflow.Step(wctx, "echo", func(ctx context.Context, sc workflow.StepContext) (Post, error) {
+		return p, nil
+	}, nil)
+}, nil)
+
 func fakeServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	transport := fs.String("transport", "stdio", "")
@@ -95,7 +102,7 @@ func fakeServe(args []string) error {
 		return err
 	}
 	defer a.Close()
-	defs := []workflow.Workflow{approveWorkflow}
+	defs := []workflow.Workflow{approveWorkflow, echoWorkflow}
 	var newLLM func(*agent.Agent) (llm.AugmentedLLM, error)
 	if *script != "" {
 		s, err := replay.Load(*script)

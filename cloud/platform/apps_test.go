@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -582,4 +584,117 @@ func TestAppSecrets(t *testing.T) {
 	pkg, _ = client.PackageApp(dir, nil)
 	_, err = c.DeployApp(ctx, api.DeployAppRequest{Name: "keyed", ReplayScript: "approval.replay.yaml"}, pkg)
 	apiErr(t, err, 400, "environment variable OPENAI_API_KEY is not set")
+}
+
+// TestAppLoadConcurrentRuns starts 200 runs of one deployed app at once
+// and checks that every one completes (none lost); it logs the rate.
+func TestAppLoadConcurrentRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	const n = 200
+	e := startPlatform(t, t.TempDir())
+	c := e.client()
+	ctx := testCtx(t, 3*time.Minute)
+	deployApp(t, c, "load", exampleApp(t))
+	waitApp(t, c, "load", "running")
+
+	start := time.Now()
+	ids := make(chan string, n)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			r, err := c.RunWorkflow(ctx, "load", "echo", json.RawMessage(fmt.Sprintf(`{"title":"t%d","body":"b"}`, i)))
+			if err != nil {
+				errs <- err
+				return
+			}
+			ids <- r.ID
+		})
+	}
+	wg.Wait()
+	close(ids)
+	close(errs)
+	for err := range errs {
+		t.Fatalf("start: %v", err)
+	}
+	started := time.Since(start)
+	want := map[string]bool{}
+	for id := range ids {
+		want[id] = true
+	}
+	if len(want) != n {
+		t.Fatalf("%d distinct runs started, want %d", len(want), n)
+	}
+	for {
+		runs, err := c.ListRuns(ctx, api.RunQuery{App: "load", Workflow: "echo", Statuses: []string{"completed"}, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) == n {
+			for _, r := range runs {
+				if !want[r.ID] {
+					t.Errorf("unexpected run %s", r.ID)
+				}
+			}
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("%d of %d runs completed", len(runs), n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	all := time.Since(start)
+	t.Logf("%d runs: started in %v (%.0f starts/s), all completed in %v (%.0f runs/s)", n, started.Round(time.Millisecond),
+		float64(n)/started.Seconds(), all.Round(time.Millisecond), float64(n)/all.Seconds())
+}
+
+func TestAppTenantIsolation(t *testing.T) {
+	e := startPlatform(t, t.TempDir())
+	c := e.client()
+	ctx := testCtx(t, time.Minute)
+	deployApp(t, c, "approval", exampleApp(t))
+	waitApp(t, c, "approval", "running")
+	run, err := c.RunWorkflow(ctx, "approval", "approve", json.RawMessage(`{"title":"x","body":"y"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetSecret(ctx, "approval", "TOKEN", "v"); err != nil {
+		t.Fatal(err)
+	}
+	key, err := e.p.CreateAPIKey(ctx, "acme", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme := client.New(e.p.URL(), &client.Options{APIKey: key})
+	if apps, err := acme.ListApps(ctx); err != nil || len(apps) != 0 {
+		t.Errorf("acme lists apps: %+v %v", apps, err)
+	}
+	if runs, err := acme.ListRuns(ctx, api.RunQuery{}); err != nil || len(runs) != 0 {
+		t.Errorf("acme lists runs: %+v %v", runs, err)
+	}
+	if names, err := acme.Secrets(ctx, "approval"); err != nil || len(names) != 0 {
+		t.Errorf("acme lists secrets: %v %v", names, err)
+	}
+	if evs, err := acme.PlatformEvents(ctx, api.EventFilter{}); err != nil || len(evs) != 0 {
+		t.Errorf("acme sees events: %+v %v", evs, err)
+	}
+	for name, err := range map[string]error{
+		"get app":    func() error { _, err := acme.GetApp(ctx, "approval"); return err }(),
+		"stop app":   func() error { _, err := acme.StopApp(ctx, "approval"); return err }(),
+		"delete app": acme.DeleteApp(ctx, "approval"),
+		"get run":    func() error { _, err := acme.GetRun(ctx, run.ID); return err }(),
+		"resume run": func() error { _, err := acme.ResumeRun(ctx, run.ID, api.ResumeRequest{}); return err }(),
+		"start run":  func() error { _, err := acme.RunWorkflow(ctx, "approval", "approve", nil); return err }(),
+		"agent":      func() error { _, err := acme.RunAgent(ctx, "approval", "publisher", "hi", 0); return err }(),
+		"mcp":        func() error { _, err := acme.Tools(ctx, "local.approval"); return err }(),
+	} {
+		if !client.IsStatus(err, http.StatusNotFound) {
+			t.Errorf("acme %s: %v, want 404", name, err)
+		}
+	}
+	if a, err := c.GetApp(ctx, "approval"); err != nil || a.Status != "running" {
+		t.Errorf("the app after acme's attempts: %+v %v", a, err)
+	}
 }
