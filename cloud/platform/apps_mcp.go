@@ -208,7 +208,7 @@ func (p *Platform) appUnreachable(ctx context.Context, d *deployment, err error)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	p.logger.Warn("app call failed", "app", d.full, "err", err)
+	p.logger.Debug("app call failed", "app", d.full, "err", err) // the caller gets the error
 	msg := err.Error()
 	var ae *api.Error
 	if errors.As(err, &ae) {

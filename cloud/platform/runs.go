@@ -151,8 +151,23 @@ func (p *Platform) ListRuns(ctx context.Context, org string, q api.RunQuery) ([]
 	if len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
+	// The list does not say what paused runs wait for; ask for a few.
+	asked := 0
+	for i, r := range out {
+		if r.Status != "paused" || r.Waiting != nil || asked >= maxWaitingLookups {
+			continue
+		}
+		asked++
+		if full, err := p.GetRun(ctx, org, r.App, r.RunID); err == nil {
+			out[i] = full
+		}
+	}
 	return out, nil
 }
+
+// maxWaitingLookups bounds the status calls ListRuns makes to show what
+// paused runs wait for.
+const maxWaitingLookups = 20
 
 // RunHistory implements api.RunService.
 func (p *Platform) RunHistory(ctx context.Context, org, app, runID string) ([]api.RunEvent, error) {

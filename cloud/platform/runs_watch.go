@@ -27,6 +27,7 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/appserver"
 	"github.com/mcp-agent-go/mcp-agent/cloud/api"
+	"github.com/mcp-agent-go/mcp-agent/cloud/runtime"
 	"github.com/mcp-agent-go/mcp-agent/cloud/store"
 )
 
@@ -115,7 +116,12 @@ func (p *Platform) watchRuns() {
 				continue
 			}
 			live[d.full] = true
-			ctx, cancel := context.WithTimeout(base, 30*time.Second)
+			// An app starting or in restart backoff would hold the poll (and
+			// every other app's) until it answers: look again next time.
+			if st, err := p.apps.rt.Status(base, d.full); err != nil || st.State != runtime.StateRunning {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(base, 10*time.Second)
 			p.pollRuns(ctx, d)
 			cancel()
 		}

@@ -102,7 +102,7 @@ func TestCLIDeployAppPauseRestartResume(t *testing.T) {
 	wantContains(t, "agents run", out, "the agent asks: Publish this post? Answer yes or no.", "mcp-agent runs resume approval.run-")
 	id := runIDRE.FindString(out)
 	out = mustRun(t, "runs", "list", "--status", "paused")
-	wantContains(t, "runs list", out, id, "publisher", "paused")
+	wantContains(t, "runs list", out, id, "publisher", "paused", "waits for input: Publish this post?")
 	_, _, err := run(t, "runs", "resume", id, "--payload", `{"answer": 5}`)
 	if err == nil || !strings.Contains(err.Error(), `field "answer"`) {
 		t.Errorf("resume with a bad payload: %v", err)
@@ -277,4 +277,17 @@ func TestCLISecrets(t *testing.T) {
 	if _, _, err := run(t, "secrets", "delete", "approval", "OTHER"); err == nil || !strings.Contains(err.Error(), `has no secret "OTHER"`) {
 		t.Errorf("delete twice: %v", err)
 	}
+}
+
+// An app whose serve cannot start (no model configured, no replay script):
+// the deploy fails with the app's own error in its last log lines.
+func TestCLIDeployAppThatCannotStart(t *testing.T) {
+	startCloudApps(t, t.TempDir())
+	out, errOut, err := run(t, "deploy", "app", approvalApp(t), "--timeout", "60s")
+	if err == nil || !strings.Contains(err.Error(), "deploy app approval: app \"approval\"") {
+		t.Fatalf("deploy: %v\n%s%s", err, out, errOut)
+	}
+	wantContains(t, "stderr", errOut, "last log lines of approval:", `agent "publisher": no model provider configured`, "mcp-agent apps status approval")
+	out = mustRun(t, "apps", "status", "approval")
+	wantContains(t, "apps status", out, "restarts", "exited")
 }
