@@ -1,8 +1,9 @@
 package api
 
 // GET /v1/events: the org's events (deployments' lifecycle and status,
-// versions, runs' status changes and human-input requests), as a JSON list
-// or a Server-Sent Events stream resumable with Last-Event-ID.
+// versions, runs' status changes and human-input requests), as a JSON list,
+// a Server-Sent Events stream resumable with Last-Event-ID, or a WebSocket
+// of JSON messages.
 
 import (
 	"context"
@@ -12,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 )
 
 // Event kinds recorded for runs of apps (besides the deployment kinds:
@@ -156,6 +160,10 @@ func (h *Handler) platformEvents(w http.ResponseWriter, r *http.Request, p *Prin
 		}
 	}
 	ctx := r.Context()
+	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		h.eventsWebSocket(w, r, svc, p.Org, f)
+		return
+	}
 	if !wantsStream(r) {
 		evs, _, err := svc.PlatformEvents(ctx, p.Org, f)
 		if err != nil {
@@ -216,6 +224,67 @@ func (h *Handler) platformEvents(w http.ResponseWriter, r *http.Request, p *Prin
 				b, _ := json.Marshal(ErrorBody{Error: e})
 				fmt.Fprintf(w, "event: error\ndata: %s\n\n", b)
 				_ = rc.Flush()
+			}
+			return
+		}
+		cursor = max(cursor, next)
+	}
+}
+
+// eventsWebSocket streams events over a WebSocket: one JSON PlatformEvent
+// per text message, the selected events first, then new ones. The client
+// sends nothing (pings and close frames are answered). Browsers' cross-origin
+// connections are refused (the Origin must match the Host).
+func (h *Handler) eventsWebSocket(w http.ResponseWriter, r *http.Request, svc EventService, org string, f EventFilter) {
+	evs, cursor, err := svc.PlatformEvents(r.Context(), org, f)
+	if err != nil {
+		h.writeServiceError(w, r, err)
+		return
+	}
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return // Accept answered the request
+	}
+	defer c.CloseNow()
+	ctx := c.CloseRead(r.Context())
+	changed := svc.EventsChanged(ctx, org)
+	heartbeat := time.NewTicker(h.opts.Heartbeat)
+	defer heartbeat.Stop()
+	poll := time.NewTicker(eventsPoll)
+	defer poll.Stop()
+	cursor = max(cursor, f.After)
+	for {
+		for _, e := range evs {
+			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := wsjson.Write(wctx, c, e)
+			cancel()
+			if err != nil {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			c.Close(websocket.StatusGoingAway, "")
+			return
+		case <-heartbeat.C:
+			pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := c.Ping(pctx)
+			cancel()
+			if err != nil {
+				return
+			}
+			evs = nil
+			continue
+		case <-changed:
+			changed = svc.EventsChanged(ctx, org)
+		case <-poll.C:
+		}
+		ff := f
+		ff.After, ff.Limit = cursor, maxListLimit
+		var next int64
+		if evs, next, err = svc.PlatformEvents(ctx, org, ff); err != nil {
+			if ctx.Err() == nil {
+				c.Close(websocket.StatusInternalError, "cannot read events: see the platform's log")
 			}
 			return
 		}

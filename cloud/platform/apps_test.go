@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mcp-agent-go/mcp-agent/cloud/api"
@@ -696,5 +698,36 @@ func TestAppTenantIsolation(t *testing.T) {
 	}
 	if a, err := c.GetApp(ctx, "approval"); err != nil || a.Status != "running" {
 		t.Errorf("the app after acme's attempts: %+v %v", a, err)
+	}
+}
+
+func TestAppEventsWebSocket(t *testing.T) {
+	e := startPlatform(t, t.TempDir())
+	c := e.client()
+	ctx := testCtx(t, time.Minute)
+	deployApp(t, c, "approval", exampleApp(t))
+	waitApp(t, c, "approval", "running")
+
+	ws, _, err := websocket.Dial(ctx, strings.Replace(e.p.URL(), "http", "ws", 1)+"/v1/events?app=approval&kind=human_input",
+		&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + e.key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	run, err := c.RunWorkflow(ctx, "approval", "approve", json.RawMessage(`{"title":"WS","body":"over a socket"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev api.PlatformEvent
+	if err := wsjson.Read(ctx, ws, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Kind != api.EventHumanInput || ev.Resource.Run != run.ID || !strings.Contains(ev.Message, `asks: Publish "WS" (3 words)?`) {
+		t.Errorf("event: %+v", ev)
+	}
+	// Without a key: refused before the upgrade.
+	_, resp, err := websocket.Dial(ctx, strings.Replace(e.p.URL(), "http", "ws", 1)+"/v1/events", nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("dial without a key: %v %v", resp, err)
 	}
 }
