@@ -11,7 +11,6 @@ package main
 import (
 	"context"
 	"embed"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,8 +20,7 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/agent"
 	"github.com/mcp-agent-go/mcp-agent/llm"
-	"github.com/mcp-agent-go/mcp-agent/llm/anthropic"
-	"github.com/mcp-agent-go/mcp-agent/llm/openai"
+	"github.com/mcp-agent-go/mcp-agent/llm/providers"
 	"github.com/mcp-agent-go/mcp-agent/llm/replay"
 	"github.com/mcp-agent-go/mcp-agent/workflow/evaluator"
 )
@@ -96,27 +94,13 @@ func run(ctx context.Context, w io.Writer, providerName, model string) error {
 func provider(name, model, agentName string) (llm.Provider, error) {
 	switch name {
 	case "replay":
-		file := "replay/" + agentName + ".yaml"
-		data, err := scripts.ReadFile(file)
-		if err != nil {
-			return nil, err
-		}
-		s, err := replay.Parse(data, file)
+		s, err := replay.LoadFS(scripts, "replay/"+agentName+".yaml")
 		if err != nil {
 			return nil, err
 		}
 		return replay.New(s, nil), nil
-	case "openai":
-		key := os.Getenv("OPENAI_API_KEY")
-		if key == "" && os.Getenv("OPENAI_BASE_URL") == "" {
-			return nil, errors.New("-provider openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a keyless compatible server)")
-		}
-		return openai.New(&openai.Options{APIKey: key, BaseURL: os.Getenv("OPENAI_BASE_URL"), DefaultModel: model}), nil
-	case "anthropic":
-		if os.Getenv("ANTHROPIC_API_KEY") == "" {
-			return nil, errors.New("-provider anthropic needs ANTHROPIC_API_KEY")
-		}
-		return anthropic.New(&anthropic.Options{DefaultModel: model}), nil
+	case "openai", "anthropic":
+		return providers.FromEnv(name, model)
 	}
 	return nil, fmt.Errorf("unknown -provider %q: use replay, openai or anthropic", name)
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/mcp-agent-go/mcp-agent/config"
@@ -85,6 +86,31 @@ func New(s *config.Settings, o Options) (llm.Provider, error) {
 		p = replay.NewRecorder(p, o.RecordTo)
 	}
 	return p, nil
+}
+
+// FromEnv returns the provider named name ("openai" or "anthropic")
+// configured from the environment alone (OPENAI_API_KEY, OPENAI_BASE_URL,
+// ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL) with model as its default model:
+// what examples and scripts without a config file need. The error names the
+// variable to set.
+func FromEnv(name, model string) (llm.Provider, error) {
+	env := func(k string) string { return os.Getenv(k) }
+	s := &config.Settings{}
+	switch strings.ToLower(name) {
+	case "openai":
+		if env("OPENAI_API_KEY") == "" && env("OPENAI_BASE_URL") == "" {
+			return nil, fmt.Errorf("%w: provider openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a keyless OpenAI-compatible server)", ErrNoProvider)
+		}
+		s.OpenAI = &config.ProviderSettings{APIKey: env("OPENAI_API_KEY"), BaseURL: env("OPENAI_BASE_URL"), DefaultModel: model}
+	case "anthropic":
+		if env("ANTHROPIC_API_KEY") == "" {
+			return nil, fmt.Errorf("%w: provider anthropic needs ANTHROPIC_API_KEY", ErrNoProvider)
+		}
+		s.Anthropic = &config.ProviderSettings{APIKey: env("ANTHROPIC_API_KEY"), BaseURL: env("ANTHROPIC_BASE_URL"), DefaultModel: model}
+	default:
+		return nil, fmt.Errorf("unknown provider %q (want openai or anthropic; replay needs a script)", name)
+	}
+	return New(s, Options{Provider: name})
 }
 
 // Configured names the provider New picks when none is asked for: "openai"

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"regexp"
 	"strings"
@@ -76,6 +77,16 @@ var ErrInvalidScript = errors.New("invalid replay script")
 // Load reads and parses a script file.
 func Load(path string) (*Script, error) {
 	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("replay script: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// LoadFS reads and parses a script from fsys (an embed.FS of an example or
+// a test, say).
+func LoadFS(fsys fs.FS, path string) (*Script, error) {
+	data, err := fs.ReadFile(fsys, path)
 	if err != nil {
 		return nil, fmt.Errorf("replay script: %w", err)
 	}
