@@ -156,6 +156,7 @@ func (d *decoder) decodeStruct(n *node, v reflect.Value, path string) {
 			if m.IsNil() {
 				m.Set(reflect.MakeMap(m.Type()))
 			}
+			d.recordPositions(e.val, p)
 			if a := toAny(e.val); a != nil {
 				m.SetMapIndex(reflect.ValueOf(e.key), reflect.ValueOf(a))
 			} else {
@@ -269,4 +270,24 @@ func toInt(n *node) (int64, bool) {
 		return i, err == nil
 	}
 	return 0, false
+}
+
+// recordPositions records where every value under n was written, for values
+// kept as decoded YAML (inline options), so that their validation errors
+// name the line of the entry at fault rather than of the enclosing key.
+func (d *decoder) recordPositions(n *node, path string) {
+	switch n.kind {
+	case mapNode:
+		for _, e := range n.entries {
+			p := joinPath(path, e.key)
+			d.pos[p] = e.keyPos
+			d.recordPositions(e.val, p)
+		}
+	case seqNode:
+		for i, it := range n.items {
+			p := indexPath(path, i)
+			d.pos[p] = it.pos
+			d.recordPositions(it, p)
+		}
+	}
 }
