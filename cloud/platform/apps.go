@@ -298,7 +298,7 @@ func (p *Platform) DeployApp(ctx context.Context, org string, req api.DeployAppR
 	if req.Digest != "" && req.Digest != digest {
 		return res, api.Invalid("the package's digest is %s, not %s as sent: the upload was corrupted, deploy again", digest, req.Digest)
 	}
-	if err := p.checkApp(ctx, org, req.Name, staged, spec); err != nil {
+	if err := p.checkApp(org, req.Name, staged, spec); err != nil {
 		return res, err
 	}
 
@@ -607,7 +607,7 @@ func (p *Platform) activateApp(ctx context.Context, d *deployment, version int, 
 // checkApp validates an unpacked app: a config that loads (with the app's
 // environment and secrets), no Go code (not served yet), a replay script
 // that parses.
-func (p *Platform) checkApp(ctx context.Context, org, name, dir string, spec store.Spec) error {
+func (p *Platform) checkApp(org, name, dir string, spec store.Spec) error {
 	cfgName := ""
 	for _, n := range configNames {
 		if st, err := os.Stat(filepath.Join(dir, n)); err == nil && st.Mode().IsRegular() {
@@ -665,7 +665,6 @@ func (p *Platform) checkApp(ctx context.Context, org, name, dir string, spec sto
 			return api.Invalid("replay_script: %s", strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), ""))
 		}
 	}
-	_ = ctx
 	return nil
 }
 
@@ -797,11 +796,22 @@ func (p *Platform) GetApp(ctx context.Context, org, name string) (api.App, error
 	return p.appView(ctx, sd), nil
 }
 
-// StartApp implements api.AppService.
+// StartApp implements api.AppService. The app's process is set up afresh
+// (its environment gets the secrets as they are now).
 func (p *Platform) StartApp(ctx context.Context, org, name string) (api.App, error) {
 	return p.withApp(ctx, org, name, func(ctx context.Context, d *deployment) error {
-		return p.startApp(ctx, d, "started by request")
+		return p.rerunApp(ctx, d, "started by request")
 	})
+}
+
+// rerunApp stops the app's process if it runs, creates it again from the
+// active version (fresh secrets) and starts it. The caller holds d.op.
+func (p *Platform) rerunApp(ctx context.Context, d *deployment, why string) error {
+	sd, err := p.store.GetDeploymentByID(ctx, d.org, d.id)
+	if err != nil {
+		return err
+	}
+	return p.activateApp(ctx, d, sd.Version, store.DesiredRunning, why)
 }
 
 // StopApp implements api.AppService.
@@ -809,14 +819,11 @@ func (p *Platform) StopApp(ctx context.Context, org, name string) (api.App, erro
 	return p.withApp(ctx, org, name, p.stopApp)
 }
 
-// RestartApp implements api.AppService.
+// RestartApp implements api.AppService: the app runs again with its secrets
+// as they are now.
 func (p *Platform) RestartApp(ctx context.Context, org, name string) (api.App, error) {
 	return p.withApp(ctx, org, name, func(ctx context.Context, d *deployment) error {
-		p.dropSession(d.full)
-		if err := p.apps.rt.Stop(ctx, d.full); err != nil && !errors.Is(err, runtime.ErrNotFound) {
-			return fmt.Errorf("stop %s: %w", d.full, err)
-		}
-		return p.startApp(ctx, d, "restarted by request")
+		return p.rerunApp(ctx, d, "restarted by request")
 	})
 }
 

@@ -731,3 +731,45 @@ func TestAppEventsWebSocket(t *testing.T) {
 		t.Errorf("dial without a key: %v %v", resp, err)
 	}
 }
+
+// A secret set while the app runs reaches it at the next restart.
+func TestAppSecretReachesAppOnRestart(t *testing.T) {
+	e := startPlatform(t, t.TempDir())
+	c := e.client()
+	ctx := testCtx(t, time.Minute)
+	pkg, err := client.PackageApp(exampleApp(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeployApp(ctx, api.DeployAppRequest{Name: "approval", ReplayScript: "approval.replay.yaml",
+		Env: map[string]string{"PLATFORM_TEST_PRINT_ENV": "TOKEN"}}, pkg); err != nil {
+		t.Fatal(err)
+	}
+	waitLog := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			lines, err := c.AppLogs(ctx, "approval", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range lines {
+				if l.Line == want {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in the app's log: %+v", want, lines)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitLog("serve: env TOKEN=")
+	if err := c.SetSecret(ctx, "approval", "TOKEN", "tok-123456"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RestartApp(ctx, "approval"); err != nil {
+		t.Fatal(err)
+	}
+	waitLog("serve: env TOKEN=***")
+}
