@@ -486,37 +486,7 @@ func (h *Handler) appLogs(w http.ResponseWriter, r *http.Request, p *Principal) 
 	if !ok {
 		return
 	}
-	name := r.PathValue("name")
-	q, follow, aerr := logQuery(r, time.Now())
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	if !follow {
-		lines, err := svc.AppLogs(r.Context(), p.Org, name, q)
-		if err != nil {
-			h.writeServiceError(w, r, err)
-			return
-		}
-		if lines == nil {
-			lines = []LogLine{}
-		}
-		writeJSON(w, http.StatusOK, LogList{Logs: lines})
-		return
-	}
-	h.follow(w, r, p.Org, name, q.After, func(ctx context.Context, after int64, first bool) ([]any, int64, error) {
-		qq := LogQuery{After: after, Limit: maxListLimit}
-		if first {
-			qq = q
-		}
-		lines, err := svc.AppLogs(ctx, p.Org, name, qq)
-		out := make([]any, len(lines))
-		for i, l := range lines {
-			out[i] = l
-			after = l.Seq
-		}
-		return out, after, err
-	}, "log")
+	h.serveLogs(w, r, p.Org, r.PathValue("name"), svc.AppLogs)
 }
 
 func (h *Handler) appEvents(w http.ResponseWriter, r *http.Request, p *Principal) {
@@ -525,42 +495,12 @@ func (h *Handler) appEvents(w http.ResponseWriter, r *http.Request, p *Principal
 		return
 	}
 	name := r.PathValue("name")
-	after, aerr := queryInt(r, "after")
+	q, aerr := eventQuery(r)
 	if aerr != nil {
 		writeError(w, aerr)
 		return
 	}
-	limit, aerr := queryInt(r, "limit")
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	q := EventQuery{After: after, Limit: int(min(limit, maxListLimit))}
-	if !wantsStream(r) {
-		evs, err := svc.AppEvents(r.Context(), p.Org, name, q)
-		if err != nil {
-			h.writeServiceError(w, r, err)
-			return
-		}
-		if evs == nil {
-			evs = []Event{}
-		}
-		writeJSON(w, http.StatusOK, EventList{Events: evs})
-		return
-	}
-	h.follow(w, r, p.Org, name, after, func(ctx context.Context, after int64, first bool) ([]any, int64, error) {
-		qq := EventQuery{After: after, Limit: maxListLimit}
-		if first {
-			qq = q
-		}
-		evs, err := svc.AppEvents(ctx, p.Org, name, qq)
-		out := make([]any, len(evs))
-		for i, e := range evs {
-			out[i] = e
-			after = e.ID
-		}
-		return out, after, err
-	}, "event")
+	h.serveEvents(w, r, p.Org, name, q, svc.AppEvents)
 }
 
 // SplitName splits "{app}.{rest}" (a workflow, agent or run of an app) at

@@ -8,9 +8,7 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -154,11 +152,7 @@ func (h *Handler) platformEvents(w http.ResponseWriter, r *http.Request, p *Prin
 			f.App = app
 		}
 	}
-	if id := r.Header.Get("Last-Event-ID"); id != "" {
-		if n, err := strconv.ParseInt(id, 10, 64); err == nil && n > f.After {
-			f.After = n
-		}
-	}
+	f.After = afterLastEventID(r, f.After)
 	ctx := r.Context()
 	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		h.eventsWebSocket(w, r, svc, p.Org, f)
@@ -182,11 +176,7 @@ func (h *Handler) platformEvents(w http.ResponseWriter, r *http.Request, p *Prin
 		h.writeServiceError(w, r, err)
 		return
 	}
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	sse := startSSE(w)
 	heartbeat := time.NewTicker(h.opts.Heartbeat)
 	defer heartbeat.Stop()
 	poll := time.NewTicker(eventsPoll)
@@ -194,12 +184,11 @@ func (h *Handler) platformEvents(w http.ResponseWriter, r *http.Request, p *Prin
 	cursor = max(cursor, f.After)
 	for {
 		for _, e := range evs {
-			b, _ := json.Marshal(e)
-			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Kind, b); err != nil {
+			if err := sse.event(e.ID, e.Kind, e); err != nil {
 				return
 			}
 		}
-		if err := rc.Flush(); err != nil {
+		if err := sse.flush(); err != nil {
 			return
 		}
 		evs = nil
@@ -207,7 +196,7 @@ func (h *Handler) platformEvents(w http.ResponseWriter, r *http.Request, p *Prin
 		case <-ctx.Done():
 			return
 		case <-heartbeat.C:
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+			if err := sse.keepAlive(); err != nil {
 				return
 			}
 			continue
@@ -220,10 +209,7 @@ func (h *Handler) platformEvents(w http.ResponseWriter, r *http.Request, p *Prin
 		var next int64
 		if evs, next, err = svc.PlatformEvents(ctx, p.Org, ff); err != nil {
 			if ctx.Err() == nil {
-				e, _ := asError(err)
-				b, _ := json.Marshal(ErrorBody{Error: e})
-				fmt.Fprintf(w, "event: error\ndata: %s\n\n", b)
-				_ = rc.Flush()
+				sse.fail(err)
 			}
 			return
 		}

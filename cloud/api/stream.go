@@ -8,7 +8,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -20,14 +19,32 @@ import (
 const maxListLimit = 10000
 
 func (h *Handler) logs(w http.ResponseWriter, r *http.Request, p *Principal) {
+	h.serveLogs(w, r, p.Org, r.PathValue("name"), h.svc.Logs)
+}
+
+func (h *Handler) events(w http.ResponseWriter, r *http.Request, p *Principal) {
 	name := r.PathValue("name")
+	q, aerr := eventQuery(r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	q.After = afterLastEventID(r, q.After)
+	h.serveEvents(w, r, p.Org, name, q, h.svc.Events)
+}
+
+// serveLogs answers GET .../{name}/logs of a server or an app: the lines
+// fetch reads, as a JSON list or, with follow, as an SSE stream of "log"
+// events.
+func (h *Handler) serveLogs(w http.ResponseWriter, r *http.Request, org, name string,
+	fetch func(ctx context.Context, org, name string, q LogQuery) ([]LogLine, error)) {
 	q, follow, aerr := logQuery(r, time.Now())
 	if aerr != nil {
 		writeError(w, aerr)
 		return
 	}
 	if !follow {
-		lines, err := h.svc.Logs(r.Context(), p.Org, name, q)
+		lines, err := fetch(r.Context(), org, name, q)
 		if err != nil {
 			h.writeServiceError(w, r, err)
 			return
@@ -38,44 +55,22 @@ func (h *Handler) logs(w http.ResponseWriter, r *http.Request, p *Principal) {
 		writeJSON(w, http.StatusOK, LogList{Logs: lines})
 		return
 	}
-	h.follow(w, r, p.Org, name, q.After, func(ctx context.Context, after int64, first bool) ([]any, int64, error) {
+	followSSE(h, w, r, org, name, q.After, func(ctx context.Context, after int64, first bool) ([]LogLine, error) {
 		qq := LogQuery{After: after, Limit: maxListLimit}
 		if first {
 			qq = q
 		}
-		lines, err := h.svc.Logs(ctx, p.Org, name, qq)
-		out := make([]any, len(lines))
-		for i, l := range lines {
-			out[i] = l
-			after = l.Seq
-		}
-		return out, after, err
-	}, "log")
+		return fetch(ctx, org, name, qq)
+	}, func(l LogLine) int64 { return l.Seq }, "log")
 }
 
-func (h *Handler) events(w http.ResponseWriter, r *http.Request, p *Principal) {
-	name := r.PathValue("name")
-	after, aerr := queryInt(r, "after")
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	limit, aerr := queryInt(r, "limit")
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	if limit > maxListLimit {
-		limit = maxListLimit
-	}
-	if id := r.Header.Get("Last-Event-ID"); id != "" {
-		if n, err := strconv.ParseInt(id, 10, 64); err == nil && n > after {
-			after = n
-		}
-	}
-	q := EventQuery{After: after, Limit: int(limit)}
+// serveEvents answers GET .../{name}/events of a server or an app: the
+// events fetch reads from q on, as a JSON list or, when the request asks for
+// a stream, as an SSE stream of "event" events.
+func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request, org, name string, q EventQuery,
+	fetch func(ctx context.Context, org, name string, q EventQuery) ([]Event, error)) {
 	if !wantsStream(r) {
-		events, err := h.svc.Events(r.Context(), p.Org, name, q)
+		events, err := fetch(r.Context(), org, name, q)
 		if err != nil {
 			h.writeServiceError(w, r, err)
 			return
@@ -86,19 +81,38 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, p *Principal) {
 		writeJSON(w, http.StatusOK, EventList{Events: events})
 		return
 	}
-	h.follow(w, r, p.Org, name, after, func(ctx context.Context, after int64, first bool) ([]any, int64, error) {
+	followSSE(h, w, r, org, name, q.After, func(ctx context.Context, after int64, first bool) ([]Event, error) {
 		qq := EventQuery{After: after, Limit: maxListLimit}
 		if first {
 			qq = q
 		}
-		events, err := h.svc.Events(ctx, p.Org, name, qq)
-		out := make([]any, len(events))
-		for i, e := range events {
-			out[i] = e
-			after = e.ID
+		return fetch(ctx, org, name, qq)
+	}, func(e Event) int64 { return e.ID }, "event")
+}
+
+// eventQuery parses after and limit (at most maxListLimit) of an events
+// request.
+func eventQuery(r *http.Request) (EventQuery, *Error) {
+	after, aerr := queryInt(r, "after")
+	if aerr != nil {
+		return EventQuery{}, aerr
+	}
+	limit, aerr := queryInt(r, "limit")
+	if aerr != nil {
+		return EventQuery{}, aerr
+	}
+	return EventQuery{After: after, Limit: int(min(limit, maxListLimit))}, nil
+}
+
+// afterLastEventID is after, or the request's Last-Event-ID when that is a
+// greater cursor (a reconnecting SSE client).
+func afterLastEventID(r *http.Request, after int64) int64 {
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil && n > after {
+			return n
 		}
-		return out, after, err
-	}, "event")
+	}
+	return after
 }
 
 // logQuery parses since, limit, after, follow and Last-Event-ID.
@@ -121,12 +135,7 @@ func logQuery(r *http.Request, now time.Time) (LogQuery, bool, *Error) {
 	if aerr != nil {
 		return q, false, aerr
 	}
-	q.After = after
-	if id := r.Header.Get("Last-Event-ID"); id != "" {
-		if n, err := strconv.ParseInt(id, 10, 64); err == nil && n > q.After {
-			q.After = n
-		}
-	}
+	q.After = afterLastEventID(r, after)
 	return q, wantsStream(r), nil
 }
 
@@ -156,44 +165,40 @@ func wantsStream(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
-// follow streams items as SSE: fetch(after) returns the items after the
-// cursor and the new cursor; it is called again after every change.
-func (h *Handler) follow(w http.ResponseWriter, r *http.Request, org, name string, after int64,
-	fetch func(ctx context.Context, after int64, first bool) ([]any, int64, error), kind string) {
+// followSSE streams items as SSE: fetch(after) returns the items after the
+// cursor, cursor says each one's cursor (its SSE event ID); fetch is called
+// again after every change of the server or app name.
+func followSSE[T any](h *Handler, w http.ResponseWriter, r *http.Request, org, name string, after int64,
+	fetch func(ctx context.Context, after int64, first bool) ([]T, error), cursor func(T) int64, kind string) {
 	ctx := r.Context()
 	changed, err := h.svc.Changed(ctx, org, name)
 	if err != nil {
 		h.writeServiceError(w, r, err)
 		return
 	}
-	items, cursor, err := fetch(ctx, after, true)
+	items, err := fetch(ctx, after, true)
 	if err != nil {
 		h.writeServiceError(w, r, err)
 		return
 	}
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	sse := startSSE(w)
 	heartbeat := time.NewTicker(h.opts.Heartbeat)
 	defer heartbeat.Stop()
 	for {
 		for _, it := range items {
-			b, _ := json.Marshal(it)
-			id := cursorOf(it)
-			if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", id, kind, b); err != nil {
+			after = cursor(it)
+			if err := sse.event(after, kind, it); err != nil {
 				return
 			}
 		}
-		if err := rc.Flush(); err != nil {
+		if err := sse.flush(); err != nil {
 			return
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-heartbeat.C:
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+			if err := sse.keepAlive(); err != nil {
 				return
 			}
 			items = nil
@@ -201,30 +206,14 @@ func (h *Handler) follow(w http.ResponseWriter, r *http.Request, org, name strin
 		case <-changed:
 		}
 		if changed, err = h.svc.Changed(ctx, org, name); err != nil {
-			e, _ := asError(err)
-			b, _ := json.Marshal(ErrorBody{Error: e})
-			fmt.Fprintf(w, "event: error\ndata: %s\n\n", b)
-			_ = rc.Flush()
+			sse.fail(err)
 			return
 		}
-		if items, cursor, err = fetch(ctx, cursor, false); err != nil {
+		if items, err = fetch(ctx, after, false); err != nil {
 			if ctx.Err() == nil {
-				e, _ := asError(err)
-				b, _ := json.Marshal(ErrorBody{Error: e})
-				fmt.Fprintf(w, "event: error\ndata: %s\n\n", b)
-				_ = rc.Flush()
+				sse.fail(err)
 			}
 			return
 		}
 	}
-}
-
-func cursorOf(it any) int64 {
-	switch v := it.(type) {
-	case LogLine:
-		return v.Seq
-	case Event:
-		return v.ID
-	}
-	return 0
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,8 +17,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/mcp-agent-go/mcp-agent/cloud/api"
@@ -92,20 +89,9 @@ environment variables, so "${OPENAI_API_KEY}" in the config works.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 			defer cancel()
-			var view deployView
-			switch {
-			case g.json:
-				view = quietView{}
-			case !f.plain && isTerminal(cmd.OutOrStdout()):
-				view = newTeaStagesView(cmd.OutOrStdout(), cancel, appDeployStages)
-			default:
-				view = &plainDeployView{w: cmd.OutOrStdout()}
-			}
+			view := newDeployProgress(cmd, g, f.plain, cancel, appDeployStages)
 			res, name, derr := deployApp(ctx, c, dir, f, view)
-			if derr != nil {
-				view.fail()
-			}
-			view.close()
+			endDeployProgress(view, derr)
 			if derr != nil {
 				return deployAppFailure(cmd, c, name, derr)
 			}
@@ -232,22 +218,8 @@ func deployApp(ctx context.Context, c *client.Client, dir string, f *deployAppFl
 		}
 		req.ReplayScript = rs
 	}
-	for _, kv := range f.env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return res, name, fmt.Errorf("--env %q: want NAME=VALUE", kv)
-		}
-		if req.Env == nil {
-			req.Env = map[string]string{}
-		}
-		req.Env[k] = v
-	}
-	if f.memory != "" {
-		m, err := client.ParseMemory(f.memory)
-		if err != nil {
-			return res, name, fmt.Errorf("--memory: %w", err)
-		}
-		req.Limits.MemoryBytes = m
+	if req.Env, req.Limits.MemoryBytes, err = deployEnvLimits(f.env, f.memory); err != nil {
+		return res, name, err
 	}
 
 	view.stage(stagePackaging)
@@ -274,53 +246,18 @@ func deployApp(ctx context.Context, c *client.Client, dir string, f *deployAppFl
 		return res, name, nil
 	}
 
-	view.stage(stageStarting)
-	a := res.App
-	for a.Status != "running" {
-		if a.Status == "failed" {
-			return res, name, fmt.Errorf("app %q failed to start: %s", name, a.StatusMessage)
-		}
-		if a.Runtime != nil && a.Runtime.Restarts > 0 {
-			return res, name, fmt.Errorf("app %q exited during startup (%s) and keeps restarting", name, firstNonEmpty(a.Runtime.LastExit, a.StatusMessage))
-		}
-		if err := sleepCtx(ctx, 150*time.Millisecond); err != nil {
-			return res, name, fmt.Errorf("app %q is still %s: %w", name, a.Status, err)
-		}
-		if a, err = c.GetApp(ctx, name); err != nil {
-			return res, name, err
-		}
+	if _, err := waitHealthy(ctx, view, healthWait[api.App]{
+		noun:  "app",
+		name:  func(api.App) string { return name },
+		state: func(a api.App) (string, string, *api.RuntimeStatus) { return a.Status, a.StatusMessage, a.Runtime },
+		get:   func(ctx context.Context) (api.App, error) { return c.GetApp(ctx, name) },
+		tools: func(ctx context.Context) (int, error) {
+			tools, err := c.Tools(ctx, name)
+			return len(tools), err
+		},
+	}, res.App); err != nil {
+		return res, name, err
 	}
-	if r := a.Runtime; r != nil {
-		if r.Sandboxed {
-			view.note("pid %d, sandboxed", r.PID)
-		} else if r.SandboxReason != "" {
-			view.note("pid %d, NOT sandboxed: %s", r.PID, r.SandboxReason)
-		}
-	}
-	view.stage(stageInitializing)
-	var lastErr error
-	for attempt := 0; ; attempt++ {
-		tools, err := c.Tools(ctx, name)
-		if err == nil {
-			view.note("%d tools", len(tools))
-			break
-		}
-		lastErr = err
-		var ae *api.Error
-		if errors.As(err, &ae) && ae.Status < 500 {
-			return res, name, err
-		}
-		if cur, gerr := c.GetApp(ctx, name); gerr == nil {
-			a = cur
-			if a.Status == "failed" || (a.Runtime != nil && a.Runtime.Restarts > 0) {
-				return res, name, fmt.Errorf("app %q did not answer MCP: %v", name, lastErr)
-			}
-		}
-		if err := sleepCtx(ctx, min(time.Duration(attempt+1)*200*time.Millisecond, 2*time.Second)); err != nil {
-			return res, name, fmt.Errorf("app %q did not answer MCP: %v", name, lastErr)
-		}
-	}
-	view.stage(stageHealthy)
 	if cur, err := c.GetApp(ctx, name); err == nil {
 		res.App = cur
 	}
@@ -345,11 +282,8 @@ func deployAppFailure(cmd *cobra.Command, c *client.Client, name string, err err
 		defer cancel()
 		if _, gerr := c.GetApp(ctx, name); gerr == nil {
 			errw := cmd.ErrOrStderr()
-			if lines, lerr := c.AppLogs(ctx, name, &client.LogsOptions{Limit: 20}); lerr == nil && len(lines) > 0 {
-				fmt.Fprintf(errw, "last log lines of %s:\n", name)
-				for _, l := range lines {
-					fmt.Fprintf(errw, "  %s %-7s %s\n", l.Time.Local().Format("15:04:05.000"), l.Stream, l.Line)
-				}
+			if lines, lerr := c.AppLogs(ctx, name, &client.LogsOptions{Limit: 20}); lerr == nil {
+				printLastLogLines(errw, name, lines)
 			}
 			fmt.Fprintf(errw, "the app is kept: see `mcp-agent apps status %s`, or remove it with `mcp-agent apps delete %s`\n", name, name)
 		}
@@ -374,21 +308,7 @@ func appPanel(res api.AppDeployResult, styled bool) string {
 		{"status", a.Status},
 		{"console", a.ConsoleURL},
 	}
-	if a.Runtime != nil {
-		sb := "yes"
-		if !a.Runtime.Sandboxed {
-			sb = "no"
-			if a.Runtime.SandboxReason != "" {
-				sb += " (" + a.Runtime.SandboxReason + ")"
-			}
-		}
-		rows = append(rows, [2]string{"sandboxed", sb})
-	}
-	if a.Spec.Public {
-		rows = append(rows, [2]string{"access", "public (no API key needed)"})
-	} else {
-		rows = append(rows, [2]string{"access", "Authorization: Bearer $MCP_AGENT_API_KEY"})
-	}
+	rows = append(rows, sandboxAccessRows(a.Runtime, a.Spec.Public)...)
 	rows = append(rows, [2]string{"next", "mcp-agent runs start " + a.Name + ".WORKFLOW --input '{...}'  |  mcp-agent agents run " + a.Name + ".AGENT \"...\""})
 	return renderPanel(title, rows, styled)
 }
@@ -399,26 +319,6 @@ func newAppsCmd(g *globalFlags) *cobra.Command {
 		Short: "Manage the apps deployed on the cloud platform",
 		Long: `Manage the apps deployed on the cloud platform at $MCP_AGENT_CLOUD_URL (default
 ` + client.DefaultURL + `). Deploy one with "mcp-agent deploy app DIR".`,
-	}
-	op := func(use, short string, f func(*client.Client, context.Context, string) (api.App, error), done string) *cobra.Command {
-		return &cobra.Command{
-			Use:   use + " NAME",
-			Short: short,
-			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return withCloud(cmd, func(ctx context.Context, c *client.Client) error {
-					a, err := f(c, ctx, args[0])
-					if err != nil {
-						return err
-					}
-					if g.json {
-						return writeJSON(cmd, a)
-					}
-					fmt.Fprintf(cmd.OutOrStdout(), "app %s %s (status %s)\n", a.Name, done, a.Status)
-					return nil
-				})
-			},
-		}
 	}
 	cmd.AddCommand(
 		&cobra.Command{
@@ -447,33 +347,11 @@ func newAppsCmd(g *globalFlags) *cobra.Command {
 				})
 			},
 		},
-		&cobra.Command{
-			Use:   "status NAME",
-			Short: "Show an app's status, process, versions and recent events",
-			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return withCloud(cmd, func(ctx context.Context, c *client.Client) error {
-					return printAppStatus(ctx, cmd, g, c, args[0])
-				})
-			},
-		},
-		op("start", "Start a stopped app", (*client.Client).StartApp, "started"),
-		op("stop", "Stop an app (its paused runs stay paused)", (*client.Client).StopApp, "stopped"),
-		op("restart", "Restart an app (it picks up changed secrets)", (*client.Client).RestartApp, "restarted"),
-		&cobra.Command{
-			Use:   "delete NAME",
-			Short: "Stop and delete an app, its versions and its runs",
-			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return withCloud(cmd, func(ctx context.Context, c *client.Client) error {
-					if err := c.DeleteApp(ctx, args[0]); err != nil {
-						return err
-					}
-					fmt.Fprintf(cmd.OutOrStdout(), "app %s deleted\n", args[0])
-					return nil
-				})
-			},
-		},
+		cloudStatusCmd(g, "Show an app's status, process, versions and recent events", printAppStatus),
+		appKind.opCmd(g, "start", "Start a stopped app", (*client.Client).StartApp, "started"),
+		appKind.opCmd(g, "stop", "Stop an app (its paused runs stay paused)", (*client.Client).StopApp, "stopped"),
+		appKind.opCmd(g, "restart", "Restart an app (it picks up changed secrets)", (*client.Client).RestartApp, "restarted"),
+		appKind.deleteCmd("Stop and delete an app, its versions and its runs", "", (*client.Client).DeleteApp),
 		&cobra.Command{
 			Use:   "versions NAME",
 			Short: "List an app's deployed versions",
@@ -535,15 +413,10 @@ func printAppStatus(ctx context.Context, cmd *cobra.Command, g *globalFlags, c *
 	if g.json {
 		return writeJSON(cmd, a)
 	}
-	w := cmd.OutOrStdout()
-	status := a.Status
-	if a.StatusMessage != "" {
-		status += " (" + a.StatusMessage + ")"
-	}
 	rows := [][2]string{
 		{"name", a.FullName},
 		{"id", a.ID},
-		{"status", status},
+		{"status", statusText(a.Status, a.StatusMessage)},
 		{"desired", a.DesiredState},
 		{"version", fmt.Sprintf("%d (%s)", a.Version, shortDigest(a.Digest))},
 		{"endpoint", a.Endpoint},
@@ -553,113 +426,18 @@ func printAppStatus(ctx context.Context, cmd *cobra.Command, g *globalFlags, c *
 		rows = append(rows, [2]string{"model", "replay script " + a.Spec.ReplayScript})
 	}
 	if r := a.Runtime; r != nil {
-		proc := r.State
-		if r.PID != 0 {
-			proc += fmt.Sprintf(", pid %d, up %s", r.PID, time.Since(r.StartedAt).Round(time.Second))
-		}
-		proc += fmt.Sprintf(", %d restarts", r.Restarts)
-		rows = append(rows, [2]string{"process", proc})
-		if r.LastExit != "" {
-			rows = append(rows, [2]string{"last exit", r.LastExit})
-		}
-		sb := "yes"
-		if !r.Sandboxed {
-			sb = "no: " + r.SandboxReason
-		}
-		rows = append(rows, [2]string{"sandboxed", sb})
+		rows = append(rows, processRows(r, false)...)
 	}
-	for _, e := range a.Spec.EgressAllow {
-		rows = append(rows, [2]string{"egress", e})
-	}
+	rows = append(rows, egressRows(a.Spec.EgressAllow)...)
 	if len(a.Spec.SecretEnv) > 0 {
 		rows = append(rows, [2]string{"secrets", strings.Join(a.Spec.SecretEnv, ", ")})
 	}
-	fmt.Fprintln(w, renderPanel("app "+a.Name, rows, isTerminal(w)))
-	if events, err := c.AppEvents(ctx, name, 8); err == nil && len(events) > 0 {
-		fmt.Fprintln(w, "\nrecent events:")
-		for _, e := range events {
-			fmt.Fprintf(w, "  %s  %-13s %s\n", e.Time.Local().Format("2006-01-02 15:04:05"), e.Kind, e.Message)
-		}
-	}
+	printStatusPanel(cmd.OutOrStdout(), "app "+a.Name, rows, func() ([]api.Event, error) { return c.AppEvents(ctx, name, 8) })
 	return nil
 }
 
 func newAppLogsCmd(g *globalFlags) *cobra.Command {
-	var (
-		follow bool
-		since  string
-		tail   int
-	)
-	cmd := &cobra.Command{
-		Use:     "logs NAME",
-		Short:   "Show an app's logs (mcp-agent serve's stderr and the runtime's notes)",
-		Example: "  mcp-agent apps logs approval -f",
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := &client.LogsOptions{Limit: tail}
-			if since != "" {
-				t, err := api.ParseSince(since, time.Now())
-				if err != nil {
-					return fmt.Errorf("--since %q: %w", since, err)
-				}
-				opts.Since = t
-			}
-			c, err := cloudClient()
-			if err != nil {
-				return err
-			}
-			print := func(l api.LogLine) error {
-				if g.json {
-					return writeJSONLine(cmd, l)
-				}
-				_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s %-7s %s\n", l.Time.Local().Format("2006-01-02 15:04:05.000"), l.Stream, l.Line)
-				return err
-			}
-			if !follow {
-				ctx, cancel := context.WithTimeout(cmd.Context(), cloudTimeout)
-				defer cancel()
-				lines, err := c.AppLogs(ctx, args[0], opts)
-				if err != nil {
-					return err
-				}
-				for _, l := range lines {
-					if err := print(l); err != nil {
-						return err
-					}
-				}
-				return nil
-			}
-			for l, err := range c.FollowAppLogs(cmd.Context(), args[0], opts) {
-				if err != nil {
-					return err
-				}
-				if err := print(l); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-	}
-	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new lines until Ctrl-C")
-	cmd.Flags().StringVar(&since, "since", "", "only lines newer than a duration (10m, 2h) or an RFC 3339 time")
-	cmd.Flags().IntVarP(&tail, "tail", "n", 100, "how many of the newest lines")
-	return cmd
-}
-
-// newTeaStagesView is newTeaDeployView with other stages.
-func newTeaStagesView(out io.Writer, cancel context.CancelFunc, stages []string) *teaDeployView {
-	m := &deployModel{
-		stages: stages, current: -1, notes: map[int][]string{}, cancel: cancel, started: time.Now(),
-		ok:     lipgloss.NewStyle().Foreground(lipgloss.Color("2")),
-		bad:    lipgloss.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
-		active: lipgloss.NewStyle().Foreground(lipgloss.Color("6")),
-		dim:    lipgloss.NewStyle().Faint(true),
-	}
-	v := &teaDeployView{p: tea.NewProgram(m, tea.WithOutput(out), tea.WithInput(os.Stdin), tea.WithoutSignalHandler())}
-	v.wg.Add(1)
-	go func() {
-		defer v.wg.Done()
-		_, _ = v.p.Run()
-	}()
-	return v
+	return newCloudLogsCmd(g, "Show an app's logs (mcp-agent serve's stderr and the runtime's notes)",
+		"  mcp-agent apps logs approval -f",
+		(*client.Client).AppLogs, (*client.Client).FollowAppLogs)
 }

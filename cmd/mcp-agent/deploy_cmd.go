@@ -86,20 +86,9 @@ as /servers/ORG.NAME/mcp, when --public).`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 			defer cancel()
-			var view deployView
-			switch {
-			case g.json:
-				view = quietView{}
-			case !f.plain && isTerminal(cmd.OutOrStdout()):
-				view = newTeaDeployView(cmd.OutOrStdout(), cancel)
-			default:
-				view = &plainDeployView{w: cmd.OutOrStdout()}
-			}
+			view := newDeployProgress(cmd, g, f.plain, cancel, deployStages)
 			s, derr := deploy(ctx, c, req, view)
-			if derr != nil {
-				view.fail()
-			}
-			view.close()
+			endDeployProgress(view, derr)
 			if derr != nil {
 				return deployFailure(cmd, c, req.Name, derr)
 			}
@@ -158,24 +147,9 @@ func (f *deployFlags) request(name string) (api.CreateServerRequest, error) {
 		}
 		req.AllowedPaths = append(req.AllowedPaths, ap)
 	}
-	for _, kv := range f.env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return req, fmt.Errorf("--env %q: want NAME=VALUE", kv)
-		}
-		if req.Env == nil {
-			req.Env = map[string]string{}
-		}
-		req.Env[k] = v
-	}
-	if f.memory != "" {
-		m, err := client.ParseMemory(f.memory)
-		if err != nil {
-			return req, fmt.Errorf("--memory: %w", err)
-		}
-		req.Limits.MemoryBytes = m
-	}
-	return req, nil
+	var err error
+	req.Env, req.Limits.MemoryBytes, err = deployEnvLimits(f.env, f.memory)
+	return req, err
 }
 
 // parseAllowPath parses DIR, DIR:ro or DIR:rw; relative paths are made
@@ -225,55 +199,19 @@ func deploy(ctx context.Context, c *client.Client, req api.CreateServerRequest, 
 	if req.Stopped {
 		return s, nil
 	}
-	view.stage(stageStarting)
-	for {
-		if s.Status == "running" {
-			break
-		}
-		if s.Status == "failed" {
-			return s, fmt.Errorf("server %q failed to start: %s", s.Name, s.StatusMessage)
-		}
-		if s.Runtime != nil && s.Runtime.Restarts > 0 {
-			return s, fmt.Errorf("server %q exited during startup (%s) and keeps restarting", s.Name, firstNonEmpty(s.Runtime.LastExit, s.StatusMessage))
-		}
-		if err := sleepCtx(ctx, 150*time.Millisecond); err != nil {
-			return s, fmt.Errorf("server %q is still %s: %w", s.Name, s.Status, err)
-		}
-		if s, err = c.GetServer(ctx, req.Name); err != nil {
-			return s, err
-		}
+	s, err = waitHealthy(ctx, view, healthWait[api.Server]{
+		noun:  "server",
+		name:  func(s api.Server) string { return s.Name },
+		state: func(s api.Server) (string, string, *api.RuntimeStatus) { return s.Status, s.StatusMessage, s.Runtime },
+		get:   func(ctx context.Context) (api.Server, error) { return c.GetServer(ctx, req.Name) },
+		tools: func(ctx context.Context) (int, error) {
+			tools, err := c.Tools(ctx, req.Name)
+			return len(tools), err
+		},
+	}, s)
+	if err != nil {
+		return s, err
 	}
-	if s.Runtime != nil {
-		if s.Runtime.Sandboxed {
-			view.note("pid %d, sandboxed", s.Runtime.PID)
-		} else if s.Runtime.SandboxReason != "" {
-			view.note("pid %d, NOT sandboxed: %s", s.Runtime.PID, s.Runtime.SandboxReason)
-		}
-	}
-	view.stage(stageInitializing)
-	var lastErr error
-	for attempt := 0; ; attempt++ {
-		tools, err := c.Tools(ctx, req.Name)
-		if err == nil {
-			view.note("%d tools", len(tools))
-			break
-		}
-		lastErr = err
-		var ae *api.Error
-		if errors.As(err, &ae) && ae.Status < 500 {
-			return s, err
-		}
-		if cur, gerr := c.GetServer(ctx, req.Name); gerr == nil {
-			s = cur
-			if s.Status == "failed" || (s.Runtime != nil && s.Runtime.Restarts > 0) {
-				return s, fmt.Errorf("server %q did not answer MCP: %v", s.Name, lastErr)
-			}
-		}
-		if err := sleepCtx(ctx, min(time.Duration(attempt+1)*200*time.Millisecond, 2*time.Second)); err != nil {
-			return s, fmt.Errorf("server %q did not answer MCP: %v", s.Name, lastErr)
-		}
-	}
-	view.stage(stageHealthy)
 	if cur, err := c.GetServer(ctx, req.Name); err == nil {
 		s = cur
 	}
@@ -289,12 +227,8 @@ func deployFailure(cmd *cobra.Command, c *client.Client, name string, err error)
 	if created {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 10*time.Second)
 		defer cancel()
-		lines, lerr := c.Logs(ctx, name, &client.LogsOptions{Limit: 20})
-		if lerr == nil && len(lines) > 0 {
-			fmt.Fprintf(errw, "last log lines of %s:\n", name)
-			for _, l := range lines {
-				fmt.Fprintf(errw, "  %s %-7s %s\n", l.Time.Local().Format("15:04:05.000"), l.Stream, l.Line)
-			}
+		if lines, lerr := c.Logs(ctx, name, &client.LogsOptions{Limit: 20}); lerr == nil {
+			printLastLogLines(errw, name, lines)
 		}
 		fmt.Fprintf(errw, "the deployment is kept: see `mcp-agent status %s`, or remove it with `mcp-agent servers delete %s`\n", name, name)
 	}
@@ -309,21 +243,7 @@ func serverPanel(s api.Server, styled bool) string {
 		{"status", s.Status},
 		{"console", s.ConsoleURL},
 	}
-	if s.Runtime != nil {
-		sb := "yes"
-		if !s.Runtime.Sandboxed {
-			sb = "no"
-			if s.Runtime.SandboxReason != "" {
-				sb += " (" + s.Runtime.SandboxReason + ")"
-			}
-		}
-		rows = append(rows, [2]string{"sandboxed", sb})
-	}
-	if s.Spec.Public {
-		rows = append(rows, [2]string{"access", "public (no API key needed)"})
-	} else {
-		rows = append(rows, [2]string{"access", "Authorization: Bearer $MCP_AGENT_API_KEY"})
-	}
+	rows = append(rows, sandboxAccessRows(s.Runtime, s.Spec.Public)...)
 	return renderPanel("server "+s.Name+" deployed", rows, styled)
 }
 

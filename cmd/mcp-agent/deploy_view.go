@@ -107,9 +107,10 @@ type teaDeployView struct {
 	once sync.Once
 }
 
-func newTeaDeployView(out io.Writer, cancel context.CancelFunc) *teaDeployView {
+// newTeaStagesView shows stages, in order, until close.
+func newTeaStagesView(out io.Writer, cancel context.CancelFunc, stages []string) *teaDeployView {
 	m := &deployModel{
-		stages: deployStages, current: -1, notes: map[int][]string{}, cancel: cancel, started: time.Now(),
+		stages: stages, current: -1, notes: map[int][]string{}, cancel: cancel, started: time.Now(),
 		ok:     lipgloss.NewStyle().Foreground(lipgloss.Color("2")),
 		bad:    lipgloss.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
 		active: lipgloss.NewStyle().Foreground(lipgloss.Color("6")),

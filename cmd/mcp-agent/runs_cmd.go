@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -56,16 +55,11 @@ func newRunsListCmd(g *globalFlags) *cobra.Command {
 				if g.json {
 					return writeJSON(cmd, runs)
 				}
-				if len(runs) == 0 {
-					fmt.Fprintln(cmd.OutOrStdout(), "no runs")
-					return nil
+				sums := make([]runSummary, len(runs))
+				for i, r := range runs {
+					sums[i] = apiRunSummary(r)
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "RUN\tWORKFLOW\tSTATUS\tUPDATED\tNOTE")
-				for _, r := range runs {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Workflow, r.Status, r.UpdatedAt.Local().Format("2006-01-02 15:04:05"), apiRunNote(r))
-				}
-				return tw.Flush()
+				return printRunList(cmd.OutOrStdout(), sums)
 			})
 		},
 	}
@@ -162,16 +156,11 @@ func newRunsHistoryCmd(g *globalFlags) *cobra.Command {
 				if g.json {
 					return writeJSON(cmd, evs)
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "TIME\tEVENT\tNAME\tDETAIL")
-				for _, e := range evs {
-					detail := e.Error
-					if detail == "" && len(e.Payload) > 0 {
-						detail = oneLine(string(e.Payload), 70)
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Time.Local().Format("15:04:05.000"), e.Type, e.Name, detail)
+				rows := make([]historyRow, len(evs))
+				for i, e := range evs {
+					rows[i] = historyRow{time: e.Time, typ: e.Type, name: e.Name, errMsg: e.Error, payload: e.Payload}
 				}
-				return tw.Flush()
+				return printRunHistory(cmd.OutOrStdout(), rows, 70)
 			})
 		},
 	}
@@ -257,15 +246,8 @@ func printAPIRun(cmd *cobra.Command, g *globalFlags, r api.Run) error {
 		return writeJSON(cmd, r)
 	}
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "run:      %s\nworkflow: %s\nstatus:   %s\n", r.ID, r.Workflow, r.Status)
-	if r.StatusMessage != "" {
-		fmt.Fprintf(w, "message:  %s\n", r.StatusMessage)
-	}
+	printRunHead(w, apiRunSummary(r))
 	if wt := r.Waiting; wt != nil {
-		fmt.Fprintf(w, "waiting:  %s %q", wt.Kind, wt.Signal)
-		if wt.Prompt != "" {
-			fmt.Fprintf(w, ": %s", wt.Prompt)
-		}
 		fmt.Fprintln(w)
 		if len(wt.Schema) > 0 {
 			fmt.Fprintf(w, "schema:   %s\n", oneLine(string(wt.Schema), 200))
@@ -276,12 +258,7 @@ func printAPIRun(cmd *cobra.Command, g *globalFlags, r api.Run) error {
 		}
 		fmt.Fprintln(w)
 	}
-	if len(r.Result) > 0 {
-		fmt.Fprintf(w, "result:   %s\n", r.Result)
-	}
-	if r.Error != "" {
-		fmt.Fprintf(w, "error:    %s\n", r.Error)
-	}
+	printRunEnd(w, "result", r.Result, r.Error)
 	return nil
 }
 
@@ -311,16 +288,13 @@ func acceptsString(schema json.RawMessage) bool {
 	return false
 }
 
-func apiRunNote(r api.Run) string {
-	switch {
-	case r.Waiting != nil && r.Waiting.Prompt != "":
-		return "waits for input: " + oneLine(r.Waiting.Prompt, 60)
-	case r.Waiting != nil:
-		return "waits for signal " + r.Waiting.Signal
-	case r.Error != "":
-		return oneLine(r.Error, 60)
+// apiRunSummary is what run lists and views print of a cloud run.
+func apiRunSummary(r api.Run) runSummary {
+	s := runSummary{id: r.ID, workflow: r.Workflow, status: r.Status, statusMessage: r.StatusMessage, errMsg: r.Error, updatedAt: r.UpdatedAt}
+	if wt := r.Waiting; wt != nil {
+		s.waiting = &runWaitSummary{kind: wt.Kind, signal: wt.Signal, prompt: wt.Prompt}
 	}
-	return oneLine(r.StatusMessage, 60)
+	return s
 }
 
 func newRunsWatchCmd(g *globalFlags) *cobra.Command {

@@ -82,16 +82,11 @@ within a moment, even when it starts later. See docs/workflows.md.`,
 				if g.json {
 					return writeJSON(cmd, list)
 				}
-				if len(list) == 0 {
-					fmt.Fprintln(cmd.OutOrStdout(), "no runs")
-					return nil
+				sums := make([]runSummary, len(list))
+				for i, r := range list {
+					sums[i] = localRunSummary(r)
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "RUN\tWORKFLOW\tSTATUS\tUPDATED\tNOTE")
-				for _, r := range list {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Workflow, r.Status, r.UpdatedAt.Local().Format(time.DateTime), runNote(r))
-				}
-				return tw.Flush()
+				return printRunList(cmd.OutOrStdout(), sums)
 			})
 		},
 	}
@@ -168,16 +163,11 @@ with --wait, waits until the run completes, fails or pauses for input.`,
 				if g.json {
 					return writeJSON(cmd, events)
 				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "TIME\tEVENT\tNAME\tDETAIL")
-				for _, e := range events {
-					detail := e.Error
-					if detail == "" && len(e.Payload) > 0 {
-						detail = oneLine(string(e.Payload), 80)
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Time.Local().Format("15:04:05.000"), e.Type, e.Name, detail)
+				rows := make([]historyRow, len(events))
+				for i, e := range events {
+					rows[i] = historyRow{time: e.Time, typ: string(e.Type), name: e.Name, errMsg: e.Error, payload: e.Payload}
 				}
-				return tw.Flush()
+				return printRunHistory(cmd.OutOrStdout(), rows, 80)
 			})
 		},
 	}
@@ -289,36 +279,21 @@ func printRun(cmd *cobra.Command, g *globalFlags, r *executor.Run) error {
 		return writeJSON(cmd, r)
 	}
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "run:      %s\nworkflow: %s\nstatus:   %s\n", r.ID, r.Workflow, r.Status)
-	if r.StatusMessage != "" {
-		fmt.Fprintf(w, "message:  %s\n", r.StatusMessage)
-	}
+	printRunHead(w, localRunSummary(r))
 	if r.Waiting != nil {
-		fmt.Fprintf(w, "waiting:  %s %q", r.Waiting.Kind, r.Waiting.Signal)
-		if r.Waiting.Prompt != "" {
-			fmt.Fprintf(w, ": %s", r.Waiting.Prompt)
-		}
 		fmt.Fprintf(w, "\n          resume with: mcp-agent workflows resume %s --payload '{...}'\n", r.ID)
 	}
-	if len(r.Output) > 0 {
-		fmt.Fprintf(w, "output:   %s\n", r.Output)
-	}
-	if r.Error != "" {
-		fmt.Fprintf(w, "error:    %s\n", r.Error)
-	}
+	printRunEnd(w, "output", r.Output, r.Error)
 	return nil
 }
 
-func runNote(r *executor.Run) string {
-	switch {
-	case r.Waiting != nil && r.Waiting.Prompt != "":
-		return "waits for input: " + oneLine(r.Waiting.Prompt, 60)
-	case r.Waiting != nil:
-		return "waits for signal " + r.Waiting.Signal
-	case r.Error != "":
-		return oneLine(r.Error, 60)
+// localRunSummary is what run lists and views print of a local run.
+func localRunSummary(r *executor.Run) runSummary {
+	s := runSummary{id: r.ID, workflow: r.Workflow, status: string(r.Status), statusMessage: r.StatusMessage, errMsg: r.Error, updatedAt: r.UpdatedAt}
+	if wt := r.Waiting; wt != nil {
+		s.waiting = &runWaitSummary{kind: wt.Kind, signal: wt.Signal, prompt: wt.Prompt}
 	}
-	return oneLine(r.StatusMessage, 60)
+	return s
 }
 
 func parseStatus(s string) (executor.Status, error) {
