@@ -325,27 +325,9 @@ func newAppsCmd(g *globalFlags) *cobra.Command {
 			Use:   "list",
 			Short: "List the deployed apps",
 			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				return withCloud(cmd, func(ctx context.Context, c *client.Client) error {
-					list, err := c.ListApps(ctx)
-					if err != nil {
-						return err
-					}
-					if g.json {
-						return writeJSON(cmd, list)
-					}
-					if len(list) == 0 {
-						fmt.Fprintln(cmd.OutOrStdout(), "no apps deployed: deploy one with `mcp-agent deploy app DIR`")
-						return nil
-					}
-					tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-					fmt.Fprintln(tw, "NAME\tSTATUS\tVERSION\tENDPOINT")
-					for _, a := range list {
-						fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", a.Name, a.Status, a.Version, a.Endpoint)
-					}
-					return tw.Flush()
-				})
-			},
+			RunE: listRunE(g, func(ctx context.Context, c *client.Client) ([]api.App, error) { return c.ListApps(ctx) },
+				"no apps deployed: deploy one with `mcp-agent deploy app DIR`", "NAME\tSTATUS\tVERSION\tENDPOINT",
+				func(a api.App) string { return fmt.Sprintf("%s\t%s\t%d\t%s", a.Name, a.Status, a.Version, a.Endpoint) }),
 		},
 		cloudStatusCmd(g, "Show an app's status, process, versions and recent events", printAppStatus),
 		appKind.opCmd(g, "start", "Start a stopped app", (*client.Client).StartApp, "started"),

@@ -90,6 +90,33 @@ func (k deploymentKind[T]) deleteCmd(short, long string, del func(*client.Client
 	}
 }
 
+// listRunE is the RunE of a "list" command of deployments: list reads them,
+// and they print as a table of header and one row each, or as empty when
+// there are none (or as JSON, with --json).
+func listRunE[T any](g *globalFlags, list func(context.Context, *client.Client) ([]T, error), empty, header string, row func(T) string) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		return withCloud(cmd, func(ctx context.Context, c *client.Client) error {
+			ds, err := list(ctx, c)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return writeJSON(cmd, ds)
+			}
+			if len(ds) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), empty)
+				return nil
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, header)
+			for _, d := range ds {
+				fmt.Fprintln(tw, row(d))
+			}
+			return tw.Flush()
+		})
+	}
+}
+
 // statusPrinter prints the status of the named deployment.
 type statusPrinter func(ctx context.Context, cmd *cobra.Command, g *globalFlags, c *client.Client, name string) error
 

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,27 +28,11 @@ func newListCmd(g *globalFlags) *cobra.Command {
 ` + client.DefaultURL + `). For the servers of the local config, use "mcp-agent servers list".`,
 		Args:      cobra.MatchAll(cobra.MaximumNArgs(1), cobra.OnlyValidArgs),
 		ValidArgs: []string{"servers"},
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withCloud(cmd, func(ctx context.Context, c *client.Client) error {
-				list, err := c.ListServers(ctx)
-				if err != nil {
-					return err
-				}
-				if g.json {
-					return writeJSON(cmd, list)
-				}
-				if len(list) == 0 {
-					fmt.Fprintln(cmd.OutOrStdout(), "no servers deployed: deploy one with `mcp-agent deploy server NAME --type filesystem --allow-path DIR`")
-					return nil
-				}
-				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tSTATUS\tRUNS\tENDPOINT")
-				for _, s := range list {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Status, serverTargetOf(s.Spec), s.Endpoint)
-				}
-				return tw.Flush()
-			})
-		},
+		RunE: listRunE(g, func(ctx context.Context, c *client.Client) ([]api.Server, error) { return c.ListServers(ctx) },
+			"no servers deployed: deploy one with `mcp-agent deploy server NAME --type filesystem --allow-path DIR`", "NAME\tSTATUS\tRUNS\tENDPOINT",
+			func(s api.Server) string {
+				return fmt.Sprintf("%s\t%s\t%s\t%s", s.Name, s.Status, serverTargetOf(s.Spec), s.Endpoint)
+			}),
 	}
 }
 
