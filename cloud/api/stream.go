@@ -29,7 +29,6 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, p *Principal) {
 		writeError(w, aerr)
 		return
 	}
-	q.After = afterLastEventID(r, q.After)
 	h.serveEvents(w, r, p.Org, name, q, h.svc.Events)
 }
 
@@ -90,8 +89,8 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request, org, name 
 	}, func(e Event) int64 { return e.ID }, "event")
 }
 
-// eventQuery parses after and limit (at most maxListLimit) of an events
-// request.
+// eventQuery parses after, limit (at most maxListLimit) and Last-Event-ID (a
+// reconnecting SSE client resumes where it left off) of an events request.
 func eventQuery(r *http.Request) (EventQuery, *Error) {
 	after, aerr := queryInt(r, "after")
 	if aerr != nil {
@@ -101,7 +100,7 @@ func eventQuery(r *http.Request) (EventQuery, *Error) {
 	if aerr != nil {
 		return EventQuery{}, aerr
 	}
-	return EventQuery{After: after, Limit: int(min(limit, maxListLimit))}, nil
+	return EventQuery{After: afterLastEventID(r, after), Limit: int(min(limit, maxListLimit))}, nil
 }
 
 // afterLastEventID is after, or the request's Last-Event-ID when that is a
