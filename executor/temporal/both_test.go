@@ -2,6 +2,7 @@ package temporal_test
 
 import (
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -69,7 +70,12 @@ func TestSameWorkflowsOnBothExecutors(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, p := range []string{`{"approved":true,"edits":"a"}`, `{"approved":"x"}`, `{"approved":false,"edits":"b"}`} {
-			if err := e.Signal(ctx, id, "go", json.RawMessage(p)); err != nil {
+			err := e.Signal(ctx, id, "go", json.RawMessage(p))
+			// A payload failing the schema is refused at once when the run
+			// already waits for the signal, or buffered and then rejected
+			// by the run when it does not yet: either way it is not
+			// delivered, which is what the outcome compares.
+			if err != nil && !(p == `{"approved":"x"}` && errors.Is(err, workflow.ErrInvalidPayload)) {
 				t.Fatal(err)
 			}
 		}
