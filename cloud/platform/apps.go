@@ -13,6 +13,9 @@ package platform
 //	state/runs.db           the app's workflow runs (read-write), shared by
 //	                        every version, so runs survive redeploys,
 //	                        rollbacks and platform restarts
+//	builds/{N}/             a Go code app's binary and build.log (goapp.go:
+//	                        such an app runs its own program instead of
+//	                        mcp-agent serve)
 //
 // The app runtime is a second process driver without hidden paths: an app
 // sees only its own version and state directories (never other apps, the
@@ -301,6 +304,12 @@ func (p *Platform) DeployApp(ctx context.Context, org string, req api.DeployAppR
 	if err := p.checkApp(org, req.Name, staged, spec); err != nil {
 		return res, err
 	}
+	if isGoApp(staged) { // goapp.go: build now, so a compile error fails the deploy
+		spec.Type = AppKindGo
+		if err := p.buildGoAppUnlessUnchanged(ctx, org, req.Name, digest, spec, staged); err != nil {
+			return res, err
+		}
+	}
 
 	lock := p.apps.deployLock(full)
 	lock.Lock()
@@ -418,6 +427,9 @@ func (p *Platform) placeVersion(id string, version int, digest, gzPath, staged s
 		return err
 	}
 	_ = os.RemoveAll(vdir) // a leftover of an interrupted deploy
+	if err := p.placeBuild(id, version, staged); err != nil {
+		return err
+	}
 	return os.Rename(staged, vdir)
 }
 
@@ -487,10 +499,22 @@ func (p *Platform) appRuntimeSpec(full string, sd store.Deployment) (runtime.Spe
 	if s := replayScriptOf(sd.Spec); s != "" {
 		args = append(args, "--script", filepath.Join(vdir, filepath.FromSlash(s)))
 	}
+	command := serve.Path
+	if sd.Spec.Type == AppKindGo { // goapp.go: the built program, told where things are by its environment
+		bin, err := p.goBinary(context.Background(), full, sd)
+		if err != nil {
+			return runtime.Spec{}, err
+		}
+		command, args = bin, nil
+		serve = &Command{Env: map[string]string{EnvRunsDB: filepath.Join(state, "runs.db")}}
+		if s := replayScriptOf(sd.Spec); s != "" {
+			serve.Env[EnvReplayScript] = filepath.Join(vdir, filepath.FromSlash(s))
+		}
+	}
 	s := sd.Spec
 	rs := runtime.Spec{
 		Name:    full,
-		Command: serve.Path,
+		Command: command,
 		Args:    args,
 		Env:     map[string]string{},
 		Dir:     vdir,
@@ -605,8 +629,8 @@ func (p *Platform) activateApp(ctx context.Context, d *deployment, version int, 
 }
 
 // checkApp validates an unpacked app: a config that loads (with the app's
-// environment and secrets), no Go code (not served yet), a replay script
-// that parses.
+// environment and secrets), a replay script that parses. (Go code is
+// checked by building it: goapp.go.)
 func (p *Platform) checkApp(org, name, dir string, spec store.Spec) error {
 	cfgName := ""
 	for _, n := range configNames {
@@ -617,9 +641,6 @@ func (p *Platform) checkApp(org, name, dir string, spec store.Spec) error {
 	}
 	if cfgName == "" {
 		return api.Invalid("the package has no mcp_agent.config.yaml at its root: deploy the directory that holds the app's config")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-		return api.Invalid("the package is a Go code app (go.mod): this platform runs declarative apps (a config with agents, no Go code) for now; serve a Go app yourself and deploy it with `mcp-agent deploy server NAME --command ...`")
 	}
 	data, err := os.ReadFile(filepath.Join(dir, cfgName))
 	if err != nil {

@@ -71,6 +71,18 @@ type Options struct {
 	// --transport stdio --config ...". Nil means this executable (the
 	// mcp-agent CLI).
 	Serve *Command
+	// GoSource is the root of the mcp-agent source (a checkout of module
+	// github.com/mcp-agent-go/mcp-agent) that Go code apps are built
+	// against: builds replace the module with it. Empty means the checkout
+	// found from the working directory or this executable upwards; without
+	// one, Go code apps are refused with a message saying so.
+	GoSource string
+	// GoCache is the build cache (GOCACHE) of Go code app builds, shared by
+	// them: only the go command writes it (an app's code never runs during
+	// its build, and its process never sees the cache). Empty means
+	// DATA/apps/.gocache. Pointing it at a warm cache (`go env GOCACHE`)
+	// makes first builds take seconds instead of minutes.
+	GoCache string
 	// MaxAppBytes bounds an uploaded app package (gzipped). 0 means
 	// api.DefaultMaxUploadBytes (32 MiB).
 	MaxAppBytes int64

@@ -37,6 +37,7 @@ API at $MCP_AGENT_CLOUD_URL (default ` + client.DefaultURL + `).`,
 func newCloudUpCmd(_ *globalFlags) *cobra.Command {
 	var (
 		addr, data, dsn, logFormat, logLevel, sandbox string
+		goSource, goCache                             string
 		allowedHosts                                  []string
 	)
 	cmd := &cobra.Command{
@@ -77,7 +78,7 @@ running come back when the platform starts again. Ctrl-C stops it gracefully.`,
 			ctx := cmd.Context()
 			opts := &platform.Options{
 				Addr: addr, DSN: dsn, Logger: logger, Sandbox: sb, AllowedHosts: allowedHosts,
-				Version: buildVersion().Version,
+				Version: buildVersion().Version, GoSource: goSource, GoCache: goCache,
 			}
 			if cloudUpConfigure != nil {
 				cloudUpConfigure(opts)
@@ -115,6 +116,8 @@ running come back when the platform starts again. Ctrl-C stops it gracefully.`,
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&sandbox, "sandbox", "auto", "sandbox servers with bubblewrap: auto (when it works here), required, off")
+	f.StringVar(&goSource, "go-source", "", "root of the mcp-agent source that Go code apps are built against (default: the checkout found from the working directory or this executable)")
+	f.StringVar(&goCache, "go-cache", "", "build cache of Go code apps, e.g. $(go env GOCACHE) to reuse a warm one (default DATA/apps/.gocache)")
 	return cmd
 }
 
