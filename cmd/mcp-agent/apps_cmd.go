@@ -44,6 +44,27 @@ const (
 
 var appDeployStages = []string{stageChecking, stagePackaging, stageUploading, stageStarting, stageInitializing, stageHealthy}
 
+// stageBuilding is the upload of a Go code app, which the platform builds
+// before it answers (a compile error fails this stage with go's message).
+const stageBuilding = "uploading + building"
+
+// goAppDeployStages are the stages of a Go code app (a dir with go.mod).
+var goAppDeployStages = []string{stageChecking, stagePackaging, stageBuilding, stageStarting, stageInitializing, stageHealthy}
+
+// isGoApp reports whether dir is a Go code app (it has a go.mod).
+func isGoApp(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "go.mod"))
+	return err == nil
+}
+
+// deployStagesFor returns the stages of deploying the app in dir.
+func deployStagesFor(dir string) []string {
+	if isGoApp(dir) {
+		return goAppDeployStages
+	}
+	return appDeployStages
+}
+
 type deployAppFlags struct {
 	name         string
 	replayScript string
@@ -89,7 +110,7 @@ environment variables, so "${OPENAI_API_KEY}" in the config works.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 			defer cancel()
-			view := newDeployProgress(cmd, g, f.plain, cancel, appDeployStages)
+			view := newDeployProgress(cmd, g, f.plain, cancel, deployStagesFor(dir))
 			res, name, derr := deployApp(ctx, c, dir, f, view)
 			endDeployProgress(view, derr)
 			if derr != nil {
@@ -229,7 +250,11 @@ func deployApp(ctx context.Context, c *client.Client, dir string, f *deployAppFl
 	}
 	view.note("%d files, %s (%s gzipped), %s", len(pkg.Files), api.FormatBytes(pkg.Size), api.FormatBytes(int64(len(pkg.Data))), shortDigest(pkg.Digest))
 
-	view.stage(stageUploading)
+	if isGoApp(dir) {
+		view.stage(stageBuilding)
+	} else {
+		view.stage(stageUploading)
+	}
 	res, err = c.DeployApp(ctx, req, pkg)
 	if err != nil {
 		return res, name, err
