@@ -321,7 +321,14 @@ func (e *Executor) insertRun(ctx context.Context, id, name string, input []byte,
 
 // Status returns a snapshot of the run.
 func (e *Executor) Status(ctx context.Context, runID string) (*executor.Run, error) {
-	r, err := scanRun(e.rdb.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs WHERE id = ?`, runID))
+	// One read transaction: the run's status and what it waits for come
+	// from the same snapshot (a wait is journaled together with "paused").
+	tx, err := e.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	r, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs WHERE id = ?`, runID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, executor.NotFound(runID)
 	}
@@ -329,7 +336,7 @@ func (e *Executor) Status(ctx context.Context, runID string) (*executor.Run, err
 		return nil, err
 	}
 	if !r.Status.Terminal() {
-		c, err := waitingCommand(ctx, e.rdb, runID)
+		c, err := waitingCommand(ctx, tx, runID)
 		if err != nil {
 			return nil, err
 		}
