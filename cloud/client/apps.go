@@ -115,9 +115,7 @@ func (c *Client) AppVersions(ctx context.Context, name string) ([]api.AppVersion
 
 // AppLogs returns an app's newest log lines.
 func (c *Client) AppLogs(ctx context.Context, name string, opts *LogsOptions) ([]api.LogLine, error) {
-	var l api.LogList
-	err := c.do(ctx, "GET", "/v1/apps/"+esc(name)+"/logs"+logsQuery(opts, false), nil, &l)
-	return l.Logs, err
+	return c.logs(ctx, "apps", name, opts)
 }
 
 // FollowAppLogs is FollowLogs for an app.
@@ -127,13 +125,7 @@ func (c *Client) FollowAppLogs(ctx context.Context, name string, opts *LogsOptio
 
 // AppEvents returns an app's newest events (limit 0: 100).
 func (c *Client) AppEvents(ctx context.Context, name string, limit int) ([]api.Event, error) {
-	var l api.EventList
-	path := "/v1/apps/" + esc(name) + "/events"
-	if limit > 0 {
-		path += "?limit=" + strconv.Itoa(limit)
-	}
-	err := c.do(ctx, "GET", path, nil, &l)
-	return l.Events, err
+	return c.events(ctx, "apps", name, limit)
 }
 
 // RunWorkflow starts a run of app's workflow with input (any JSON value;

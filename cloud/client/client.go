@@ -298,8 +298,14 @@ func logsQuery(o *LogsOptions, follow bool) string {
 
 // Logs returns a server's newest log lines.
 func (c *Client) Logs(ctx context.Context, name string, opts *LogsOptions) ([]api.LogLine, error) {
+	return c.logs(ctx, "servers", name, opts)
+}
+
+// logs returns the newest log lines of a deployment of kind ("servers" or
+// "apps").
+func (c *Client) logs(ctx context.Context, kind, name string, opts *LogsOptions) ([]api.LogLine, error) {
 	var l api.LogList
-	err := c.do(ctx, "GET", "/v1/servers/"+esc(name)+"/logs"+logsQuery(opts, false), nil, &l)
+	err := c.do(ctx, "GET", "/v1/"+kind+"/"+esc(name)+"/logs"+logsQuery(opts, false), nil, &l)
 	return l.Logs, err
 }
 
@@ -312,8 +318,14 @@ func (c *Client) FollowLogs(ctx context.Context, name string, opts *LogsOptions)
 
 // Events returns a server's newest events (limit 0: 100).
 func (c *Client) Events(ctx context.Context, name string, limit int) ([]api.Event, error) {
+	return c.events(ctx, "servers", name, limit)
+}
+
+// events returns the newest events of a deployment of kind ("servers" or
+// "apps").
+func (c *Client) events(ctx context.Context, kind, name string, limit int) ([]api.Event, error) {
 	var l api.EventList
-	path := "/v1/servers/" + esc(name) + "/events"
+	path := "/v1/" + kind + "/" + esc(name) + "/events"
 	if limit > 0 {
 		path += "?limit=" + strconv.Itoa(limit)
 	}
