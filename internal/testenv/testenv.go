@@ -153,3 +153,25 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// WriteExecutable writes an executable file (a stand-in script) at path.
+//
+// os.WriteFile would race with tests that start processes in parallel: a
+// child forked while this process holds the file open for writing keeps that
+// descriptor until it execs, and executing the file in that window fails
+// with "text file busy" (golang.org/issue/22315). The file is therefore
+// written by a separate process (install), so this process never holds a
+// writable descriptor to it.
+func WriteExecutable(t testing.TB, path, content string) {
+	t.Helper()
+	src := path + ".src"
+	if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("install", "-m", "0755", src, path).CombinedOutput(); err != nil {
+		t.Fatalf("install %s: %v: %s", path, err, out)
+	}
+	if err := os.Remove(src); err != nil {
+		t.Fatal(err)
+	}
+}

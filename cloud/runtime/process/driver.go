@@ -566,20 +566,32 @@ func (d *Driver) launch(dep *deployment, eg egressPath) (*instance, error) {
 		stdoutW.Close()
 		return nil, err
 	}
-	cmd := &exec.Cmd{
-		Path:   path,
-		Args:   argv,
-		Env:    env,
-		Dir:    dir,
-		Stdin:  stdinR,
-		Stdout: stdoutW,
-		Stderr: stderrW,
-		SysProcAttr: &syscall.SysProcAttr{
-			Setpgid:   true,
-			Pdeathsig: syscall.SIGKILL,
-		},
+	var cmd *exec.Cmd
+	// An executable unpacked a moment ago (an app's script) can be briefly
+	// "busy": a process forked concurrently still holds the descriptor it
+	// was written through until it execs (golang.org/issue/22315). That
+	// clears within milliseconds, so the start is retried a bounded number
+	// of times.
+	for attempt := 0; ; attempt++ {
+		cmd = &exec.Cmd{
+			Path:   path,
+			Args:   argv,
+			Env:    env,
+			Dir:    dir,
+			Stdin:  stdinR,
+			Stdout: stdoutW,
+			Stderr: stderrW,
+			SysProcAttr: &syscall.SysProcAttr{
+				Setpgid:   true,
+				Pdeathsig: syscall.SIGKILL,
+			},
+		}
+		err = cmd.Start()
+		if !errors.Is(err, syscall.ETXTBSY) || attempt == 20 {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 	}
-	err = cmd.Start()
 	stdinR.Close()
 	stdoutW.Close()
 	stderrW.Close()

@@ -593,9 +593,7 @@ func TestUnsandboxedStatusSaysWhy(t *testing.T) {
 	// A bwrap that cannot create namespaces: Auto runs unsandboxed, says why.
 	fake := filepath.Join(t.TempDir(), "bwrap")
 	script := "#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n"
-	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testenv.WriteExecutable(t, fake, script)
 	d2, _ := newDriver(t, &Options{BwrapPath: fake})
 	if ok, reason := d2.Sandboxed(); ok || !strings.HasPrefix(reason, "bwrap cannot create namespaces here (bwrap: No permissions to create new namespace); ") {
 		t.Errorf("Sandboxed() = %v, %q", ok, reason)

@@ -1,19 +1,18 @@
 package devserver
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mcp-agent-go/mcp-agent/internal/testenv"
 )
 
 // script writes an executable shell script standing in for temporal-dev.
 func script(t *testing.T, body string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "temporal-dev")
-	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testenv.WriteExecutable(t, p, "#!/bin/sh\n"+body+"\n")
 	return p
 }
 
