@@ -20,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"iter"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -223,14 +224,79 @@ type AgentRunResult struct {
 	Answer string `json:"answer,omitempty"`
 	// Exchanges are the questions the agent asked and the answers.
 	Exchanges []AgentExchange `json:"exchanges,omitempty"`
-	// Usage is the token usage and cost when the app reports them.
-	Usage json.RawMessage `json:"usage,omitempty"`
+	// Usage is the run's token usage and cost, when the app reports them
+	// (a completed run of an app whose agent workflow tracks usage).
+	Usage *Usage `json:"usage,omitempty"`
 	// Run is "{app}.{run_id}" of the agent's run.
 	Run     string   `json:"run"`
 	Status  string   `json:"status"`
 	Waiting *RunWait `json:"waiting,omitempty"`
 	Error   string   `json:"error,omitempty"`
 }
+
+// Usage is the token usage and cost of a run, as the app reports it (the
+// JSON of the app's llm.UsageNode): a tree whose totals include the
+// children's.
+type Usage struct {
+	// Name and Kind say what the node accounts for: "run", "workflow" or
+	// "llm" (one agent's model calls).
+	Name  string `json:"name,omitempty"`
+	Kind  string `json:"kind,omitempty"`
+	Calls int    `json:"calls"`
+	// Tokens are the totals of the node and its children.
+	Tokens Tokens `json:"usage"`
+	Cost   Cost   `json:"cost"`
+	// Models is the usage recorded directly on this node, by model.
+	Models   map[string]Tokens `json:"models,omitempty"`
+	Children []Usage           `json:"children,omitempty"`
+}
+
+// Tokens counts the tokens of model calls. InputTokens include the cache
+// reads and writes; OutputTokens include the reasoning tokens.
+type Tokens struct {
+	InputTokens      int64 `json:"input_tokens"`
+	OutputTokens     int64 `json:"output_tokens"`
+	CacheReadTokens  int64 `json:"cache_read_tokens,omitempty"`
+	CacheWriteTokens int64 `json:"cache_write_tokens,omitempty"`
+	ReasoningTokens  int64 `json:"reasoning_tokens,omitempty"`
+}
+
+// Cost is a price in US dollars. When some model had no price, USD covers
+// only the priced ones and UnknownModels names the others: an unknown cost
+// is never reported as zero.
+type Cost struct {
+	USD           float64  `json:"usd"`
+	UnknownModels []string `json:"unknown_models,omitempty"`
+}
+
+// AgentStreamEvent is one event of a streamed agent run (POST
+// /v1/agents/{app}.{agent}/run with Accept: text/event-stream, or
+// ?stream=1): the SSE event name is Type, the data this object as JSON.
+type AgentStreamEvent struct {
+	// Type is AgentStarted, AgentStatus, AgentHumanInput or AgentResult.
+	Type string `json:"type"`
+	// Run is "{app}.{run_id}" of the agent's run.
+	Run    string `json:"run"`
+	Status string `json:"status"`
+	// Previous is the status before, on AgentStatus events.
+	Previous string `json:"previous,omitempty"`
+	// Waiting is the agent's question, on AgentHumanInput events: answer it
+	// with POST /v1/runs/{run}/resume (or /v1/agents/{app}.{agent}/resume).
+	Waiting *RunWait `json:"waiting,omitempty"`
+	// Result is the run's outcome, on the AgentResult event.
+	Result *AgentRunResult `json:"result,omitempty"`
+}
+
+// Types of AgentStreamEvent. A stream starts with AgentStarted and ends
+// with AgentResult: the run completed (the answer and usage), failed, was
+// cancelled, paused (for a human, after an AgentHumanInput event, or by a
+// pause), or was still running when the request's wait passed.
+const (
+	AgentStarted    = "started"
+	AgentStatus     = "status"
+	AgentHumanInput = "human_input"
+	AgentResult     = "result"
+)
 
 // AgentExchange is one question an agent asked a human and the answer.
 type AgentExchange struct {
@@ -272,6 +338,11 @@ type RunService interface {
 	// RunAgent runs agent on a message (as its durable workflow) and waits
 	// up to wait for the answer, or for the run to pause.
 	RunAgent(ctx context.Context, org, app, agent string, req AgentRunRequest, wait time.Duration) (AgentRunResult, error)
+	// StreamAgent runs agent on a message like RunAgent and yields the
+	// run's events: AgentStarted first, AgentResult last (see
+	// AgentStreamEvent). An error before the first event means the run did
+	// not start.
+	StreamAgent(ctx context.Context, org, app, agent string, req AgentRunRequest, wait time.Duration) iter.Seq2[AgentStreamEvent, error]
 }
 
 // DefaultAgentWait is how long POST /v1/agents/{app}.{agent}/run waits for
@@ -653,6 +724,10 @@ func (h *Handler) runAgent(w http.ResponseWriter, r *http.Request, p *Principal)
 		writeError(w, Invalid(`"message" is required: what the agent should do`))
 		return
 	}
+	if wantsAgentStream(r) {
+		h.streamAgent(w, r, svc.StreamAgent(r.Context(), p.Org, app, agent, req, wait))
+		return
+	}
 	res, err := svc.RunAgent(r.Context(), p.Org, app, agent, req, wait)
 	if err != nil {
 		h.writeServiceError(w, r, err)
@@ -683,3 +758,78 @@ func decodeOptionalJSON(body io.Reader, v any) *Error {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// wantsAgentStream reports whether an agent run asks for its events as
+// SSE: ?stream=1 (or true) or an Accept header of text/event-stream.
+func wantsAgentStream(r *http.Request) bool {
+	switch strings.ToLower(r.URL.Query().Get("stream")) {
+	case "1", "true", "yes":
+		return true
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// streamAgent writes an agent run's events as SSE (event IDs count from 1),
+// with keep-alive comments while the run is quiet. An error before the
+// first event is a plain JSON error response; a later one ends the stream
+// with an "error" event.
+func (h *Handler) streamAgent(w http.ResponseWriter, r *http.Request, events iter.Seq2[AgentStreamEvent, error]) {
+	type item struct {
+		ev  AgentStreamEvent
+		err error
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	ch := make(chan item)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev, err := range events {
+			select {
+			case ch <- item{ev, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+		close(ch)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	var sse *sseStream
+	var id int64
+	heartbeat := time.NewTicker(h.opts.Heartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-heartbeat.C:
+			if sse != nil && (sse.keepAlive() != nil || sse.flush() != nil) {
+				return
+			}
+		case it, ok := <-ch:
+			if !ok {
+				return
+			}
+			if it.err != nil {
+				if sse == nil {
+					h.writeServiceError(w, r, it.err)
+				} else if ctx.Err() == nil {
+					sse.fail(it.err)
+				}
+				return
+			}
+			if sse == nil {
+				sse = startSSE(w)
+			}
+			id++
+			if sse.event(id, it.ev.Type, it.ev) != nil || sse.flush() != nil {
+				return
+			}
+		}
+	}
+}

@@ -239,6 +239,52 @@ func (c *Client) RunAgent(ctx context.Context, app, agent, message string, wait 
 	return r, err
 }
 
+// StreamAgent runs app's agent on message like RunAgent and yields the
+// run's events as they happen (POST /v1/agents/{app}.{agent}/run as
+// Server-Sent Events): api.AgentStarted first, then status changes and the
+// agent's questions, and api.AgentResult last, when the run completed (its
+// answer and usage), failed, was cancelled or paused, or wait (0: the
+// platform's default, 5 minutes) passed. It ends after the result, with an
+// error when the stream breaks before it.
+func (c *Client) StreamAgent(ctx context.Context, app, agent, message string, wait time.Duration) iter.Seq2[api.AgentStreamEvent, error] {
+	return func(yield func(api.AgentStreamEvent, error) bool) {
+		path := "/v1/agents/" + esc(app+"."+agent) + "/run"
+		if wait > 0 {
+			path += "?wait=" + wait.String()
+		}
+		resp, err := c.send(ctx, "POST", path, api.AgentRunRequest{Message: message}, "text/event-stream")
+		if err != nil {
+			yield(api.AgentStreamEvent{}, err)
+			return
+		}
+		defer resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+			yield(api.AgentStreamEvent{}, fmt.Errorf("POST %s: the platform answered %s, not an event stream: it predates streamed agent runs; update it", path, ct))
+			return
+		}
+		done, stopped := false, false
+		err = readSSE[api.AgentStreamEvent](resp.Body, func(ev api.AgentStreamEvent, err error) bool {
+			if err == nil && ev.Type == api.AgentResult {
+				done = true
+			}
+			if !yield(ev, err) {
+				stopped = true
+				return false
+			}
+			return !done
+		})
+		if done || stopped || errors.Is(err, errStreamFailed) {
+			return
+		}
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		} else if err == nil {
+			err = errors.New("the platform ended the agent's event stream before its result (shutting down?): see the run with `mcp-agent runs list`")
+		}
+		yield(api.AgentStreamEvent{}, err)
+	}
+}
+
 // IsStatus reports whether err is an API error with the HTTP status.
 func IsStatus(err error, status int) bool {
 	var ae *api.Error

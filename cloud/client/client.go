@@ -355,51 +355,71 @@ func follow[T any](ctx context.Context, c *Client, path string) iter.Seq2[T, err
 			return
 		}
 		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		var event, data string
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case line == "":
-				if data == "" {
-					continue
-				}
-				if event == "error" {
-					var eb struct {
-						Error *api.Error `json:"error"`
-					}
-					if json.Unmarshal([]byte(data), &eb) == nil && eb.Error != nil {
-						yield(zero, eb.Error)
-					} else {
-						yield(zero, fmt.Errorf("stream error: %s", data))
-					}
-					return
-				}
-				var v T
-				if err := json.Unmarshal([]byte(data), &v); err != nil {
-					yield(zero, fmt.Errorf("decode a streamed %s: %w", event, err))
-					return
-				}
-				if !yield(v, nil) {
-					return
-				}
-				event, data = "", ""
-			case strings.HasPrefix(line, "event:"):
-				event = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
-			case strings.HasPrefix(line, "data:"):
-				data += strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " ")
+		stopped := false
+		err = readSSE[T](resp.Body, func(v T, err error) bool {
+			if !yield(v, err) {
+				stopped = true
+				return false
 			}
-		}
-		if ctx.Err() != nil {
+			return true
+		})
+		if stopped || ctx.Err() != nil || errors.Is(err, errStreamFailed) {
 			return
 		}
-		err = sc.Err()
 		if err == nil {
 			err = errors.New("the platform ended the stream (deleted, or shutting down)")
 		}
 		yield(zero, err)
 	}
+}
+
+// errStreamFailed is returned by readSSE after it yielded the stream's
+// "error" event or a message it could not decode.
+var errStreamFailed = errors.New("stream failed")
+
+// readSSE reads a Server-Sent Events stream of JSON objects and yields
+// each; an "error" event is yielded as its *api.Error. It returns nil at
+// the end of the stream, errStreamFailed after it yielded an error, and
+// the read error otherwise. When yield returns false it returns nil.
+func readSSE[T any](body io.Reader, yield func(T, error) bool) error {
+	var zero T
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var event, data string
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if data == "" {
+				continue
+			}
+			if event == "error" {
+				var eb struct {
+					Error *api.Error `json:"error"`
+				}
+				if json.Unmarshal([]byte(data), &eb) == nil && eb.Error != nil {
+					yield(zero, eb.Error)
+				} else {
+					yield(zero, fmt.Errorf("stream error: %s", data))
+				}
+				return errStreamFailed
+			}
+			var v T
+			if err := json.Unmarshal([]byte(data), &v); err != nil {
+				yield(zero, fmt.Errorf("decode a streamed %s: %w", event, err))
+				return errStreamFailed
+			}
+			if !yield(v, nil) {
+				return nil
+			}
+			event, data = "", ""
+		case strings.HasPrefix(line, "event:"):
+			event = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+		case strings.HasPrefix(line, "data:"):
+			data += strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " ")
+		}
+	}
+	return sc.Err()
 }
 
 // Tool is a tool as listed by a server (the MCP fields the CLI shows).

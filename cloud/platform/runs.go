@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -274,30 +275,115 @@ func (p *Platform) dropPassive(full string) {
 // the agent's name), so a question it asks a human pauses the run until
 // POST /v1/runs/{id}/resume answers it.
 func (p *Platform) RunAgent(ctx context.Context, org, app, agent string, req api.AgentRunRequest, wait time.Duration) (api.AgentRunResult, error) {
-	d, err := p.runningApp(org, app)
+	runID, err := p.startAgent(ctx, org, app, agent, req)
 	if err != nil {
 		return api.AgentRunResult{}, err
+	}
+	run, err := p.waitRun(ctx, org, app, runID, wait)
+	if err != nil {
+		return api.AgentRunResult{}, err
+	}
+	return agentResult(app, agent, run)
+}
+
+// startAgent starts a run of agent's workflow on req and returns its ID.
+func (p *Platform) startAgent(ctx context.Context, org, app, agent string, req api.AgentRunRequest) (string, error) {
+	d, err := p.runningApp(org, app)
+	if err != nil {
+		return "", err
 	}
 	in, _ := json.Marshal(appserver.AgentRunInput{Message: req.Message})
 	var started appserver.RunStarted
 	if err := p.callTool(ctx, d, appserver.ToolWorkflowsRun, appserver.RunArgs{WorkflowName: agent, RunParameters: in}, &started); err != nil {
 		var te *toolError
 		if errors.As(err, &te) && strings.Contains(te.msg, "unknown workflow") {
-			return api.AgentRunResult{}, api.NotFound("app %q has no agent %q: %s", app, agent, strings.TrimPrefix(te.msg, fmt.Sprintf("unknown workflow %q ", agent)))
+			return "", api.NotFound("app %q has no agent %q: %s", app, agent, strings.TrimPrefix(te.msg, fmt.Sprintf("unknown workflow %q ", agent)))
 		}
-		return api.AgentRunResult{}, runError(err, app)
+		return "", runError(err, app)
 	}
-	run, err := p.waitRun(ctx, org, app, started.RunID, wait)
-	if err != nil {
-		return api.AgentRunResult{}, err
+	return started.RunID, nil
+}
+
+// agentStreamPoll bounds the interval of a streamed agent run's status
+// polls.
+const agentStreamPoll = 100 * time.Millisecond
+
+// StreamAgent implements api.RunService: it starts the agent's run like
+// RunAgent, then polls the run's status (every 20ms at first, then every
+// agentStreamPoll) and yields each change until the run ends or pauses,
+// or wait has passed.
+func (p *Platform) StreamAgent(ctx context.Context, org, app, agent string, req api.AgentRunRequest, wait time.Duration) iter.Seq2[api.AgentStreamEvent, error] {
+	return func(yield func(api.AgentStreamEvent, error) bool) {
+		runID, err := p.startAgent(ctx, org, app, agent, req)
+		if err != nil {
+			yield(api.AgentStreamEvent{}, err)
+			return
+		}
+		deadline := time.Now().Add(wait)
+		delay := 20 * time.Millisecond
+		var last api.Run
+		for i := 0; ; i++ {
+			run, err := p.GetRun(ctx, org, app, runID)
+			if err != nil {
+				yield(api.AgentStreamEvent{}, err)
+				return
+			}
+			switch {
+			case i == 0:
+				if !yield(api.AgentStreamEvent{Type: api.AgentStarted, Run: run.ID, Status: run.Status}, nil) {
+					return
+				}
+			case run.Status != last.Status:
+				if !yield(api.AgentStreamEvent{Type: api.AgentStatus, Run: run.ID, Status: run.Status, Previous: last.Status}, nil) {
+					return
+				}
+			}
+			if run.Status == "paused" && run.Waiting != nil && run.Waiting.Kind == "input" && (last.Status != "paused" || last.Waiting == nil) {
+				if !yield(api.AgentStreamEvent{Type: api.AgentHumanInput, Run: run.ID, Status: run.Status, Waiting: run.Waiting}, nil) {
+					return
+				}
+			}
+			last = run
+			if run.Terminal() || run.Status == "paused" || !time.Now().Before(deadline) {
+				res, err := agentResult(app, agent, run)
+				if err != nil {
+					yield(api.AgentStreamEvent{}, err)
+					return
+				}
+				yield(api.AgentStreamEvent{Type: api.AgentResult, Run: run.ID, Status: run.Status, Result: &res}, nil)
+				return
+			}
+			t := time.NewTimer(min(delay, time.Until(deadline)))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				yield(api.AgentStreamEvent{}, ctx.Err())
+				return
+			case <-t.C:
+			}
+			delay = min(delay*2, agentStreamPoll)
+		}
 	}
+}
+
+// agentOutput is the result of an agent workflow (appserver.AgentRunOutput)
+// as the platform reads it: the usage is decoded into the API's type, and
+// is absent from apps that do not report it.
+type agentOutput struct {
+	Answer    string                    `json:"answer"`
+	Exchanges []appserver.HumanExchange `json:"exchanges"`
+	Usage     *api.Usage                `json:"usage"`
+}
+
+// agentResult is the API's answer of an agent run in its current state.
+func agentResult(app, agent string, run api.Run) (api.AgentRunResult, error) {
 	res := api.AgentRunResult{Run: run.ID, Status: run.Status, Waiting: run.Waiting, Error: run.Error}
 	if run.Status == "completed" {
-		var out appserver.AgentRunOutput
+		var out agentOutput
 		if err := json.Unmarshal(run.Result, &out); err != nil {
 			return res, fmt.Errorf("app %s: agent %s: decode its result: %w", app, agent, err)
 		}
-		res.Answer = out.Answer
+		res.Answer, res.Usage = out.Answer, out.Usage
 		for _, e := range out.Exchanges {
 			res.Exchanges = append(res.Exchanges, api.AgentExchange{Question: e.Question, Answer: e.Answer})
 		}
