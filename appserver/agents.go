@@ -74,6 +74,8 @@ type GenerateStructuredArgs struct {
 type GenerateResult struct {
 	Answer   string           `json:"answer" jsonschema:"the text of the final answer"`
 	Messages []map[string]any `json:"messages" jsonschema:"every message of the turn, oldest first: {role, parts}"`
+	// Usage is the tokens and cost of this call's model calls alone.
+	Usage llm.UsageNode `json:"usage" jsonschema:"the tokens and cost of this call's model calls: {name, kind, calls, usage: {input_tokens, output_tokens, ...}, cost: {usd, unknown_models}, models, children}"`
 }
 
 // AgentInfo describes a served agent in agents-list.
@@ -243,14 +245,14 @@ func (s *Server) generateStr(ag *agent.Agent) mcp.ToolHandler {
 		if strings.TrimSpace(in.Message) == "" {
 			return toolError(errors.New(`"message" is empty: give the agent something to do`)), nil
 		}
-		answer, _, ask, err := s.runAgent(ctx, req, ag, in.Message, in.RequestParams.llm())
+		answer, _, usage, ask, err := s.runAgent(ctx, req, ag, in.Message, in.RequestParams.llm())
 		if err != nil {
 			return agentError(ctx, ag, err)
 		}
 		if ask != nil {
 			return ask, nil
 		}
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: answer}}}, nil
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: answer}}, Meta: mcp.Meta{MetaKeyUsage: usage}}, nil
 	}
 }
 
@@ -263,14 +265,14 @@ func (s *Server) generate(ag *agent.Agent) mcp.ToolHandler {
 		if strings.TrimSpace(in.Message) == "" {
 			return toolError(errors.New(`"message" is empty: give the agent something to do`)), nil
 		}
-		answer, msgs, ask, err := s.runAgent(ctx, req, ag, in.Message, in.RequestParams.llm())
+		answer, msgs, usage, ask, err := s.runAgent(ctx, req, ag, in.Message, in.RequestParams.llm())
 		if err != nil {
 			return agentError(ctx, ag, err)
 		}
 		if ask != nil {
 			return ask, nil
 		}
-		out := GenerateResult{Answer: answer, Messages: []map[string]any{}}
+		out := GenerateResult{Answer: answer, Messages: []map[string]any{}, Usage: usage}
 		for _, m := range msgs {
 			b, err := json.Marshal(m)
 			if err != nil {
@@ -305,7 +307,7 @@ func (s *Server) generateStructured(ag *agent.Agent) mcp.ToolHandler {
 		}
 		params := in.RequestParams.llm()
 		params.ResponseSchema = &llm.ResponseSchema{Name: "response", Schema: in.ResponseSchema}
-		answer, _, ask, err := s.runAgent(ctx, req, ag, in.Message, params)
+		answer, _, usage, ask, err := s.runAgent(ctx, req, ag, in.Message, params)
 		if err != nil {
 			return agentError(ctx, ag, err)
 		}
@@ -320,7 +322,7 @@ func (s *Server) generateStructured(ag *agent.Agent) mcp.ToolHandler {
 			return toolError(fmt.Errorf("the agent's answer does not match response_schema: %w", err)), nil
 		}
 		b, _ := json.Marshal(v)
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}, StructuredContent: json.RawMessage(b)}, nil
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}, StructuredContent: json.RawMessage(b), Meta: mcp.Meta{MetaKeyUsage: usage}}, nil
 	}
 }
 
@@ -329,53 +331,67 @@ func (s *Server) generateStructured(ag *agent.Agent) mcp.ToolHandler {
 const maxHumanRounds = 8
 
 // runAgent runs one turn of ag on message, reporting the turn's progress to
-// the client, and returns the answer and the turn's messages.
+// the client, and returns the answer, the turn's messages and its usage
+// (recorded on a tracker of the call's own, so concurrent calls of one agent
+// do not mix their counts).
 //
 // For a client of the 2026-07-28 protocol, which the server cannot send
 // requests to while serving its call, an agent's question to a human
 // abandons the turn and is returned as ask: a result carrying the question
 // as an elicitation input request and, as its request state, the exchanges
-// so far (signed). The client retries the call with the answer, and the turn
-// runs again on the task, the question and the answer (as agent workflows
-// do; see agentworkflow.go).
-func (s *Server) runAgent(ctx context.Context, req *mcp.CallToolRequest, ag *agent.Agent, message string, params *llm.RequestParams) (answer string, msgs []llm.Message, ask *mcp.CallToolResult, err error) {
+// and the usage so far (signed). The client retries the call with the
+// answer, and the turn runs again on the task, the question and the answer
+// (as agent workflows do; see agentworkflow.go); its usage includes the
+// abandoned turns'.
+func (s *Server) runAgent(ctx context.Context, req *mcp.CallToolRequest, ag *agent.Agent, message string, params *llm.RequestParams) (answer string, msgs []llm.Message, usage llm.UsageNode, ask *mcp.CallToolResult, err error) {
 	var exchanges []HumanExchange
+	var before *llm.UsageNode
 	if st := req.Params.RequestState; st != "" {
 		var pending humanState
 		if err := s.openState(st, &pending); err != nil || pending.Agent != ag.Name() {
-			return "", nil, nil, errors.New("invalid requestState: send back the one the server returned")
+			return "", nil, usage, nil, errors.New("invalid requestState: send back the one the server returned")
 		}
-		exchanges = pending.Exchanges
+		exchanges, before = pending.Exchanges, pending.Usage
 		resp, ok := req.Params.InputResponses[pending.ID]
 		if !ok {
-			return "", nil, s.askHuman(ag, pending), nil
+			return "", nil, usage, s.askHuman(ag, pending), nil
 		}
 		er, ok := resp.(*mcp.ElicitResult)
 		if !ok {
-			return "", nil, nil, fmt.Errorf("inputResponses[%q] is not an elicitation result", pending.ID)
+			return "", nil, usage, nil, fmt.Errorf("inputResponses[%q] is not an elicitation result", pending.ID)
 		}
 		exchanges = append(exchanges, HumanExchange{Question: pending.Question, Answer: elicitedAnswer(er)})
 	}
 	l, err := s.opts.NewLLM(ag)
 	if err != nil {
-		return "", nil, nil, fmt.Errorf("build the LLM of agent %q: %w", ag.Name(), err)
+		return "", nil, usage, nil, fmt.Errorf("build the LLM of agent %q: %w", ag.Name(), err)
+	}
+	uctx, tracker := usageScope(ctx, ag.Name())
+	report := func() llm.UsageNode {
+		var u llm.UsageNode
+		if before != nil {
+			addUsage(&u, *before)
+		}
+		addUsage(&u, tracker.Report(s.opts.Prices))
+		return u
 	}
 	c := callFrom(ctx)
 	if c == nil || !c.mrtr || !canElicit(c.caps) {
-		answer, msgs, err := streamTurn(ctx, l, ag.Name(), conversation(message, exchanges), params)
-		return answer, msgs, nil, err
+		answer, msgs, err := streamTurn(uctx, l, ag.Name(), conversation(message, exchanges), params)
+		return answer, msgs, report(), nil, err
 	}
-	tctx, cancel := context.WithCancelCause(ctx)
+	tctx, cancel := context.WithCancelCause(uctx)
 	defer cancel(nil)
 	t := &turn{cancel: cancel}
 	answer, msgs, err = streamTurn(context.WithValue(tctx, turnKey{}, t), l, ag.Name(), conversation(message, exchanges), params)
 	if q := t.asked(); q != "" && ctx.Err() == nil {
 		if len(exchanges) >= maxHumanRounds {
-			return "", nil, nil, fmt.Errorf("%w (%d)", ErrTooManyQuestions, maxHumanRounds)
+			return "", nil, usage, nil, fmt.Errorf("%w (%d)", ErrTooManyQuestions, maxHumanRounds)
 		}
-		return "", nil, s.askHuman(ag, humanState{Agent: ag.Name(), Exchanges: exchanges, Question: q, ID: fmt.Sprintf("human-%d", len(exchanges)+1)}), nil
+		so := report()
+		return "", nil, usage, s.askHuman(ag, humanState{Agent: ag.Name(), Exchanges: exchanges, Question: q, ID: fmt.Sprintf("human-%d", len(exchanges)+1), Usage: &so}), nil
 	}
-	return answer, msgs, nil, err
+	return answer, msgs, report(), nil, err
 }
 
 // humanState is the request state of an agent call waiting for a human.
@@ -384,6 +400,8 @@ type humanState struct {
 	Exchanges []HumanExchange `json:"exchanges,omitempty"`
 	Question  string          `json:"question"`
 	ID        string          `json:"id"`
+	// Usage is that of the turns abandoned so far.
+	Usage *llm.UsageNode `json:"usage,omitempty"`
 }
 
 // askHuman is the input-required result asking st.Question.
@@ -572,6 +590,7 @@ func describeAny(s *jsonschema.Schema) {
 // forOptions infers schemas with json.RawMessage fields accepting any JSON
 // and JSON Schema fields accepting a schema object.
 var forOptions = &jsonschema.ForOptions{TypeSchemas: map[reflect.Type]*jsonschema.Schema{
+	reflect.TypeFor[llm.UsageNode]():      usageNodeSchema(),
 	reflect.TypeFor[json.RawMessage]():    {},
 	reflect.TypeFor[jsonschema.Schema]():  {Type: "object", Description: "a JSON Schema"},
 	reflect.TypeFor[*jsonschema.Schema](): {Type: "object", Description: "a JSON Schema"},

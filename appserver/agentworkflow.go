@@ -39,6 +39,10 @@ type AgentRunOutput struct {
 	// Exchanges are the questions the agent asked a human and the answers,
 	// in order.
 	Exchanges []HumanExchange `json:"exchanges,omitempty"`
+	// Usage is the tokens and cost of the run's model calls: the sum over
+	// its turns (a run paused for a human and resumed has several), named
+	// after the workflow, with a child per LLM.
+	Usage llm.UsageNode `json:"usage"`
 }
 
 // HumanExchange is one question an agent asked and the answer it got.
@@ -56,6 +60,8 @@ type AgentWorkflowOptions struct {
 	MaxQuestions int
 	// Params are the LLM parameters of every turn; nil means defaults.
 	Params *llm.RequestParams
+	// Prices prices the run's usage; nil means llm.DefaultPrices.
+	Prices *llm.PriceTable
 }
 
 // ErrTooManyQuestions fails an agent run that asks a human more often than
@@ -73,19 +79,23 @@ var answerSchema = &jsonschema.Schema{
 type turnOutcome struct {
 	Answer   string `json:"answer,omitempty"`
 	Question string `json:"question,omitempty"`
+	// Usage is the turn's, journaled with it so that a run replayed after
+	// a restart still sums every turn.
+	Usage llm.UsageNode `json:"usage"`
 }
 
 // AgentWorkflow returns a durable workflow running ag on a message: its
-// input is {"message": ...} and its result {"answer": ..., "exchanges":
-// [...]}. Each LLM turn is a step built with newLLM. When the agent asks a
-// human (its human input function must be an Upstream's HumanInput), the run
-// pauses, with the question as its waiting prompt, until it is resumed with
-// the answer (a string, or {"answer": "..."}) on the resume signal; the
-// agent then continues with the answer. See the design notes in the source
-// for what "continues" means.
+// input is {"message": ...} and its result an AgentRunOutput, {"answer":
+// ..., "exchanges": [...], "usage": {...}} (usage: an llm.UsageNode summed
+// over the run's turns). Each LLM turn is a step built with newLLM. When the
+// agent asks a human (its human input function must be an Upstream's
+// HumanInput), the run pauses, with the question as its waiting prompt,
+// until it is resumed with the answer (a string, or {"answer": "..."}) on
+// the resume signal; the agent then continues with the answer. See the
+// design notes in the source for what "continues" means.
 //
 // AgentWorkflow panics if the name is not a valid workflow name.
-func AgentWorkflow(ag *agent.Agent, newLLM func(*agent.Agent) (llm.AugmentedLLM, error), opts *AgentWorkflowOptions) *workflow.Definition[AgentRunInput, AgentRunOutput] {
+func AgentWorkflow(ag *agent.Agent, newLLM func(*agent.Agent) (llm.AugmentedLLM, error), opts *AgentWorkflowOptions) *AgentRunWorkflow {
 	var o AgentWorkflowOptions
 	if opts != nil {
 		o = *opts
@@ -101,34 +111,86 @@ func AgentWorkflow(ag *agent.Agent, newLLM func(*agent.Agent) (llm.AugmentedLLM,
 	if ins := ag.Instruction(); ins != "" {
 		desc += " Agent instruction: " + ins
 	}
-	return workflow.Define(name, func(wctx workflow.Context, in AgentRunInput) (AgentRunOutput, error) {
-		if strings.TrimSpace(in.Message) == "" {
-			return AgentRunOutput{}, workflow.NonRetryable(errors.New(`"message" is empty: give the agent something to do`))
+	// The result is encoded here: the workflow package cannot infer the
+	// schema of AgentRunOutput (llm.UsageNode is recursive), so the
+	// Definition's output is raw JSON and AgentRunWorkflow states the
+	// schema.
+	def := workflow.Define(name, func(wctx workflow.Context, in AgentRunInput) (json.RawMessage, error) {
+		out, err := runAgentWorkflow(wctx, ag, newLLM, &o, name, in)
+		if err != nil {
+			return nil, err
 		}
-		var out AgentRunOutput
-		for i := 0; ; i++ {
-			msgs := conversation(in.Message, out.Exchanges)
-			res, err := workflow.Step(wctx, fmt.Sprintf("turn-%d", i+1), func(ctx context.Context, sc workflow.StepContext) (turnOutcome, error) {
-				return runTurn(ctx, ag, newLLM, msgs, o.Params)
-			}, &workflow.StepOptions{Retry: &workflow.RetryPolicy{MaxAttempts: 2}})
-			if err != nil {
-				return out, err
-			}
-			if res.Question == "" {
-				out.Answer = res.Answer
-				return out, nil
-			}
-			if i >= o.MaxQuestions {
-				return out, fmt.Errorf("%w (%d); the last question was %q", ErrTooManyQuestions, o.MaxQuestions, res.Question)
-			}
-			raw, err := workflow.RequestHumanInput(wctx, res.Question, answerSchema, nil)
-			if err != nil {
-				return out, err
-			}
-			out.Exchanges = append(out.Exchanges, HumanExchange{Question: res.Question, Answer: decodeAnswer(raw)})
+		b, err := json.Marshal(out)
+		if err != nil {
+			return nil, workflow.NonRetryable(fmt.Errorf("encode the result of agent %q: %w", ag.Name(), err))
 		}
+		return b, nil
 	}, &workflow.DefineOptions{Description: desc})
+	return &AgentRunWorkflow{def: def, out: agentRunOutputSchema}
 }
+
+func runAgentWorkflow(wctx workflow.Context, ag *agent.Agent, newLLM func(*agent.Agent) (llm.AugmentedLLM, error), o *AgentWorkflowOptions, name string, in AgentRunInput) (AgentRunOutput, error) {
+	if strings.TrimSpace(in.Message) == "" {
+		return AgentRunOutput{}, workflow.NonRetryable(errors.New(`"message" is empty: give the agent something to do`))
+	}
+	out := AgentRunOutput{Usage: llm.UsageNode{Name: name, Kind: llm.UsageRun}}
+	for i := 0; ; i++ {
+		msgs := conversation(in.Message, out.Exchanges)
+		res, err := workflow.Step(wctx, fmt.Sprintf("turn-%d", i+1), func(ctx context.Context, sc workflow.StepContext) (turnOutcome, error) {
+			return runTurn(ctx, ag, newLLM, msgs, o.Params, name, o.Prices)
+		}, &workflow.StepOptions{Retry: &workflow.RetryPolicy{MaxAttempts: 2}})
+		if err != nil {
+			return out, err
+		}
+		addUsage(&out.Usage, res.Usage)
+		if res.Question == "" {
+			out.Answer = res.Answer
+			return out, nil
+		}
+		if i >= o.MaxQuestions {
+			return out, fmt.Errorf("%w (%d); the last question was %q", ErrTooManyQuestions, o.MaxQuestions, res.Question)
+		}
+		raw, err := workflow.RequestHumanInput(wctx, res.Question, answerSchema, nil)
+		if err != nil {
+			return out, err
+		}
+		out.Exchanges = append(out.Exchanges, HumanExchange{Question: res.Question, Answer: decodeAnswer(raw)})
+	}
+}
+
+// An AgentRunWorkflow is the durable workflow AgentWorkflow returns: a
+// workflow.Workflow (register it with an executor) whose result is an
+// AgentRunOutput.
+type AgentRunWorkflow struct {
+	def *workflow.Definition[AgentRunInput, json.RawMessage]
+	out *jsonschema.Schema
+}
+
+var _ workflow.Workflow = (*AgentRunWorkflow)(nil)
+
+// Name returns the workflow's name.
+func (w *AgentRunWorkflow) Name() string { return w.def.Name() }
+
+// Description says what the workflow does.
+func (w *AgentRunWorkflow) Description() string { return w.def.Description() }
+
+// InputSchema is the schema of AgentRunInput.
+func (w *AgentRunWorkflow) InputSchema() *jsonschema.Schema { return w.def.InputSchema() }
+
+// OutputSchema is the schema of AgentRunOutput.
+func (w *AgentRunWorkflow) OutputSchema() *jsonschema.Schema { return w.out }
+
+// ValidateInput checks a run's input against InputSchema.
+func (w *AgentRunWorkflow) ValidateInput(input json.RawMessage) error {
+	return w.def.ValidateInput(input)
+}
+
+// Execute runs the workflow (executors call it).
+func (w *AgentRunWorkflow) Execute(wctx workflow.Context, input json.RawMessage) (json.RawMessage, error) {
+	return w.def.Execute(wctx, input)
+}
+
+var agentRunOutputSchema = schemaFor[AgentRunOutput]()
 
 // conversation is the task and the exchanges so far, as messages.
 func conversation(task string, ex []HumanExchange) []llm.Message {
@@ -190,22 +252,25 @@ func (t *turn) ask(req agent.HumanInputRequest) error {
 	return errAskedHuman
 }
 
-func runTurn(ctx context.Context, ag *agent.Agent, newLLM func(*agent.Agent) (llm.AugmentedLLM, error), msgs []llm.Message, params *llm.RequestParams) (turnOutcome, error) {
+// runTurn runs one turn of ag as a step; its usage is recorded on a
+// tracker of its own named name.
+func runTurn(ctx context.Context, ag *agent.Agent, newLLM func(*agent.Agent) (llm.AugmentedLLM, error), msgs []llm.Message, params *llm.RequestParams, name string, prices *llm.PriceTable) (turnOutcome, error) {
 	l, err := newLLM(ag)
 	if err != nil {
 		return turnOutcome{}, workflow.NonRetryable(fmt.Errorf("build the LLM of agent %q: %w", ag.Name(), err))
 	}
-	tctx, cancel := context.WithCancelCause(ctx)
+	uctx, tracker := usageScope(ctx, name)
+	tctx, cancel := context.WithCancelCause(uctx)
 	defer cancel(nil)
 	t := &turn{cancel: cancel}
 	tctx = context.WithValue(tctx, turnKey{}, t)
 	p := llm.MergeParams(params, &llm.RequestParams{UseHistory: llm.Bool(false)})
 	answer, _, err := streamTurn(tctx, l, ag.Name(), msgs, p)
 	if q := t.asked(); q != "" && ctx.Err() == nil {
-		return turnOutcome{Question: q}, nil
+		return turnOutcome{Question: q, Usage: tracker.Report(prices)}, nil
 	}
 	if err != nil {
 		return turnOutcome{}, fmt.Errorf("agent %q: %w", ag.Name(), err)
 	}
-	return turnOutcome{Answer: answer}, nil
+	return turnOutcome{Answer: answer, Usage: tracker.Report(prices)}, nil
 }

@@ -58,6 +58,9 @@ type Options struct {
 	// NewLLM builds the LLM that runs one agent call (called once per call,
 	// so calls share no conversation). Required when any agent is served.
 	NewLLM func(ag *agent.Agent) (llm.AugmentedLLM, error)
+	// Prices prices the usage agent calls report; nil means
+	// llm.DefaultPrices.
+	Prices *llm.PriceTable
 
 	// Executor runs the app's workflows; nil serves no workflow tools or
 	// run resources. A local executor (executor/local) fits.

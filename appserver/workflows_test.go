@@ -15,7 +15,6 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/agent"
 	"github.com/mcp-agent-go/mcp-agent/appserver"
-	"github.com/mcp-agent-go/mcp-agent/llm/replay"
 	"github.com/mcp-agent-go/mcp-agent/workflow"
 )
 
@@ -211,10 +210,10 @@ func TestRunResources(t *testing.T) {
 func TestAgentWorkflowPausesForAHumanAndResumes(t *testing.T) {
 	f := newFixture(t, nil, nil)
 	helper := f.agent(t, "helper")
-	p := turns(
-		replay.Turn{Match: "plan", ToolCalls: toolCall(agent.HumanInputToolName, map[string]any{"prompt": "Which day?"})},
-		replay.Turn{Match: "friday", Text: "Release on Friday."},
-	)
+	p := priced(t, fmt.Sprintf(`
+  - {match: plan, tool_calls: [{name: %s, arguments: {prompt: "Which day?"}}], usage: {input: 100, output: 10}}
+  - {match: friday, text: "Release on Friday.", usage: {input: 200, output: 20}}
+`, agent.HumanInputToolName))
 	ex := executorFor(t, appserver.AgentWorkflow(helper, llmOn(p), nil))
 	_, cs := serve(t, f, &appserver.Options{Agents: []*agent.Agent{}, Executor: ex}, nil)
 	var started appserver.RunStarted
@@ -229,8 +228,14 @@ func TestAgentWorkflowPausesForAHumanAndResumes(t *testing.T) {
 	if err := json.Unmarshal(st.Result, &out); err != nil {
 		t.Fatal(err)
 	}
-	want := appserver.AgentRunOutput{Answer: "Release on Friday.", Exchanges: []appserver.HumanExchange{{Question: "Which day?", Answer: "Friday"}}}
-	if diff := cmp.Diff(want, out); diff != "" {
+	// Usage is the sum over the run's two turns (before and after the
+	// pause), named after the workflow.
+	want := appserver.AgentRunOutput{
+		Answer:    "Release on Friday.",
+		Exchanges: []appserver.HumanExchange{{Question: "Which day?", Answer: "Friday"}},
+		Usage:     usageNode("helper", 2, 300, 30),
+	}
+	if diff := cmp.Diff(want, out, approx); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
 }
