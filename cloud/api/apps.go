@@ -217,6 +217,20 @@ type AgentRunRequest struct {
 	Message string `json:"message"`
 }
 
+// AgentRunControl is the body of POST /v1/agents/{app}.{agent}/pause,
+// /resume and /stop: which run of the agent, and for resume what to send.
+type AgentRunControl struct {
+	// Run is the run's ID ("run-..." or "{app}.run-..."). Empty means the
+	// agent's one run the operation applies to: for pause its one
+	// scheduled or running run, for resume its one paused run, for stop its
+	// one active (scheduled, running or paused) run. None is a 404, several
+	// a 409, each naming the runs.
+	Run string `json:"run,omitempty"`
+	// Payload and Signal are as in ResumeRequest (resume only).
+	Payload json.RawMessage `json:"payload,omitempty"`
+	Signal  string          `json:"signal,omitempty"`
+}
+
 // AgentRunResult is the answer of an agent run. The run is durable: when
 // the agent asks a human, Status is "paused", Waiting holds the question,
 // and POST /v1/runs/{run}/resume answers it.
@@ -832,4 +846,113 @@ func (h *Handler) streamAgent(w http.ResponseWriter, r *http.Request, events ite
 			}
 		}
 	}
+}
+
+// agentOps are the run operations /v1/agents/{app}.{agent}/{op} alias: the
+// statuses of the agent's runs an operation without a run picks from, and
+// what the operation is called in messages.
+var agentOps = map[string]struct {
+	statuses []string
+	what     string
+}{
+	"pause":  {[]string{"scheduled", "running"}, "scheduled or running"},
+	"resume": {[]string{"paused"}, "paused"},
+	"stop":   {[]string{"scheduled", "running", "paused"}, "active"},
+}
+
+// agentRunOp serves POST /v1/agents/{app}.{agent}/{pause,resume,stop}: the
+// /v1/runs/{id}/{op} of a run that must be the agent's, named in the body
+// or found as the agent's one run the operation applies to.
+func (h *Handler) agentRunOp(w http.ResponseWriter, r *http.Request, p *Principal, op string) {
+	svc, ok := h.runService(w)
+	if !ok {
+		return
+	}
+	app, agent, err := SplitName(r.PathValue("name"), "agent")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var req AgentRunControl
+	if aerr := decodeOptionalJSON(r.Body, &req); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if op != "resume" && (len(req.Payload) > 0 || req.Signal != "") {
+		writeError(w, Invalid(`"payload" and "signal" are for resume, not %s`, op))
+		return
+	}
+	ctx := r.Context()
+	runID, err := h.agentRun(ctx, svc, p.Org, app, agent, op, req.Run)
+	if err != nil {
+		h.writeServiceError(w, r, err)
+		return
+	}
+	var run Run
+	switch op {
+	case "pause":
+		run, err = svc.PauseRun(ctx, p.Org, app, runID)
+	case "resume":
+		run, err = svc.ResumeRun(ctx, p.Org, app, runID, ResumeRequest{Payload: req.Payload, Signal: req.Signal})
+	default:
+		run, err = svc.StopRun(ctx, p.Org, app, runID)
+	}
+	if err != nil {
+		h.writeServiceError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, run)
+}
+
+// agentRun returns the ID (in app) of the run of agent that op acts on:
+// the named one, checked to be the agent's, or the agent's only run in a
+// status op applies to.
+func (h *Handler) agentRun(ctx context.Context, svc RunService, org, app, agent, op, named string) (string, error) {
+	name := app + "." + agent
+	if named != "" {
+		id := strings.TrimPrefix(named, app+".")
+		run, err := svc.GetRun(ctx, org, app, id)
+		if err != nil {
+			return "", err
+		}
+		if run.Workflow != agent {
+			return "", NotFound("run %s is not a run of agent %s (it runs workflow %q): use POST /v1/runs/%s/%s", run.ID, name, run.Workflow, run.ID, op)
+		}
+		return id, nil
+	}
+	o := agentOps[op]
+	runs, err := svc.ListRuns(ctx, org, RunQuery{App: app, Workflow: agent, Statuses: o.statuses, Limit: maxAgentRunsListed + 1})
+	if err != nil {
+		return "", err
+	}
+	ids := make([]string, 0, len(runs))
+	for _, run := range runs {
+		ids = append(ids, run.ID)
+	}
+	switch {
+	case len(ids) == 1:
+		return runs[0].RunID, nil
+	case len(ids) == 0:
+		return "", NotFound("agent %s has no %s run to %s: start one with POST /v1/agents/%s/run", name, o.what, op, name)
+	}
+	count := strconv.Itoa(len(ids))
+	if len(ids) > maxAgentRunsListed {
+		count, ids = "more than "+strconv.Itoa(maxAgentRunsListed), append(ids[:maxAgentRunsListed], "...")
+	}
+	return "", Conflict("agent %s has %s %s runs: %s; name one in the body, {\"run\": \"%s\"}", name, count, o.what, strings.Join(ids, ", "), runs[0].ID)
+}
+
+// maxAgentRunsListed bounds the run IDs an ambiguous agent operation names.
+const maxAgentRunsListed = 20
+
+func (h *Handler) pauseAgent(w http.ResponseWriter, r *http.Request, p *Principal) {
+	h.agentRunOp(w, r, p, "pause")
+}
+
+func (h *Handler) resumeAgent(w http.ResponseWriter, r *http.Request, p *Principal) {
+	h.agentRunOp(w, r, p, "resume")
+}
+
+func (h *Handler) stopAgent(w http.ResponseWriter, r *http.Request, p *Principal) {
+	h.agentRunOp(w, r, p, "stop")
 }

@@ -93,7 +93,8 @@ const DefaultMaxUploadBytes = 32 << 20
 //	POST   /v1/workflows/{app}.{workflow}/run
 //	GET    /v1/runs, /v1/runs/{app}.{run_id}, /v1/runs/{app}.{run_id}/history
 //	POST   /v1/runs/{app}.{run_id}/pause|resume|stop
-//	POST   /v1/agents/{app}.{agent}/run
+//	POST   /v1/agents/{app}.{agent}/run      ?stream=1 (or Accept: text/event-stream) streams its events
+//	POST   /v1/agents/{app}.{agent}/pause|resume|stop   {"run": ID}: a run of the agent (/v1/runs/{id}/...)
 //	GET    /v1/events                        the org's events; follow=true streams (SSE)
 //	GET    /v1/apps/{name}/secrets, PUT|DELETE /v1/apps/{name}/secrets/{key}
 //
@@ -179,6 +180,9 @@ var routes = []route{
 	{pattern: "/v1/runs/{name}/resume", methods: methods{"POST": (*Handler).resumeRun}},
 	{pattern: "/v1/runs/{name}/stop", methods: methods{"POST": (*Handler).stopRun}},
 	{pattern: "/v1/agents/{name}/run", methods: methods{"POST": (*Handler).runAgent}},
+	{pattern: "/v1/agents/{name}/pause", methods: methods{"POST": (*Handler).pauseAgent}},
+	{pattern: "/v1/agents/{name}/resume", methods: methods{"POST": (*Handler).resumeAgent}},
+	{pattern: "/v1/agents/{name}/stop", methods: methods{"POST": (*Handler).stopAgent}},
 	{pattern: "/v1/events", methods: methods{"GET": (*Handler).platformEvents}},
 	{pattern: "/v1/apps/{name}/secrets", methods: methods{"GET": (*Handler).listSecrets}},
 	{pattern: "/v1/apps/{name}/secrets/{key}", methods: methods{"PUT": (*Handler).setSecret, "DELETE": (*Handler).deleteSecret}},

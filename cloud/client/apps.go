@@ -285,6 +285,31 @@ func (c *Client) StreamAgent(ctx context.Context, app, agent, message string, wa
 	}
 }
 
+// PauseAgent pauses a run of app's agent before its next step: run (its
+// ID, "run-..." or "{app}.run-...") or, when run is "", the agent's one
+// scheduled or running run. See api.AgentRunControl for the errors.
+func (c *Client) PauseAgent(ctx context.Context, app, agent, run string) (api.Run, error) {
+	return c.agentOp(ctx, app, agent, "pause", api.AgentRunControl{Run: run})
+}
+
+// ResumeAgent resumes a run of app's agent (req.Run, or "" for the agent's
+// one paused run) with req.Payload, such as the answer to its question.
+func (c *Client) ResumeAgent(ctx context.Context, app, agent string, req api.AgentRunControl) (api.Run, error) {
+	return c.agentOp(ctx, app, agent, "resume", req)
+}
+
+// StopAgent cancels a run of app's agent (run, or "" for the agent's one
+// active run).
+func (c *Client) StopAgent(ctx context.Context, app, agent, run string) (api.Run, error) {
+	return c.agentOp(ctx, app, agent, "stop", api.AgentRunControl{Run: run})
+}
+
+func (c *Client) agentOp(ctx context.Context, app, agent, op string, req api.AgentRunControl) (api.Run, error) {
+	var r api.Run
+	err := c.do(ctx, "POST", "/v1/agents/"+esc(app+"."+agent)+"/"+op, req, &r)
+	return r, err
+}
+
 // IsStatus reports whether err is an API error with the HTTP status.
 func IsStatus(err error, status int) bool {
 	var ae *api.Error

@@ -196,3 +196,102 @@ func TestAgentRunStream(t *testing.T) {
 		t.Errorf("raw stream: %d\n%s", st, body)
 	}
 }
+
+func TestAgentRunControl(t *testing.T) {
+	e := startPlatform(t, t.TempDir())
+	c := e.client()
+	ctx := testCtx(t, 2*time.Minute)
+	pricedApp(t, c, "approval")
+	const agentRuns = "/v1/agents/approval.publisher/"
+
+	// No run to act on.
+	_, err := c.ResumeAgent(ctx, "approval", "publisher", api.AgentRunControl{Payload: json.RawMessage(`"yes"`)})
+	apiErr(t, err, 404, "agent approval.publisher has no paused run to resume: start one with POST /v1/agents/approval.publisher/run")
+	_, err = c.PauseAgent(ctx, "approval", "publisher", "")
+	apiErr(t, err, 404, "agent approval.publisher has no scheduled or running run to pause")
+	_, err = c.StopAgent(ctx, "approval", "publisher", "")
+	apiErr(t, err, 404, "agent approval.publisher has no active run to stop")
+
+	// Two runs wait for an answer: resume must be told which.
+	paused := func(msg string) string {
+		t.Helper()
+		ar, err := c.RunAgent(ctx, "approval", "publisher", msg, 30*time.Second)
+		if err != nil || ar.Status != "paused" || ar.Waiting == nil {
+			t.Fatalf("agent run: %+v %v", ar, err)
+		}
+		return ar.Run
+	}
+	one, two := paused("publish one"), paused("publish two")
+	_, err = c.ResumeAgent(ctx, "approval", "publisher", api.AgentRunControl{Payload: json.RawMessage(`"yes"`)})
+	apiErr(t, err, 409, "agent approval.publisher has 2 paused runs: ")
+	for _, id := range []string{one, two} {
+		if err == nil || !strings.Contains(err.Error(), id) {
+			t.Errorf("the conflict does not list %s: %v", id, err)
+		}
+	}
+	// Named, by full ID or run ID alone.
+	r, err := c.ResumeAgent(ctx, "approval", "publisher", api.AgentRunControl{Run: one, Payload: json.RawMessage(`"yes"`)})
+	if err != nil || r.ID != one {
+		t.Fatalf("resume %s: %+v %v", one, r, err)
+	}
+	if r := waitRun(t, c, one, nil); r.Status != "completed" || !strings.Contains(string(r.Result), `"answer":"Published."`) {
+		t.Errorf("run %s: %+v", one, r)
+	}
+	// Now one paused run is left: resume finds it.
+	r, err = c.ResumeAgent(ctx, "approval", "publisher", api.AgentRunControl{Payload: json.RawMessage(`{"answer":"no"}`)})
+	if err != nil || r.ID != two {
+		t.Fatalf("resume the only paused run: %+v %v, want %s", r, err, two)
+	}
+	if r := waitRun(t, c, two, nil); r.Status != "completed" || !strings.Contains(string(r.Result), `"answer":"Not published."`) {
+		t.Errorf("run %s: %+v", two, r)
+	}
+
+	// A run of another workflow of the app, or of nothing, is not the
+	// agent's.
+	wf, err := c.RunWorkflow(ctx, "approval", "approve", json.RawMessage(`{"title":"T","body":"b"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.StopAgent(ctx, "approval", "publisher", wf.ID)
+	apiErr(t, err, 404, "run "+wf.ID+` is not a run of agent approval.publisher (it runs workflow "approve"): use POST /v1/runs/`+wf.ID+"/stop")
+	_, err = c.StopAgent(ctx, "approval", "publisher", "run-nope")
+	apiErr(t, err, 404, `run "run-nope" not found`)
+	if st, ae := e.apiError("POST", agentRuns+"pause", e.key, `{"payload":"x"}`); st != 400 || ae.Message != `"payload" and "signal" are for resume, not pause` {
+		t.Errorf("pause with a payload: %d %+v", st, ae)
+	}
+	if st, ae := e.apiError("POST", agentRuns+"stop", e.key, `{"runn":"x"}`); st != 400 || !strings.Contains(ae.Message, `unknown field "runn"`) {
+		t.Errorf("stop with a misspelt field: %d %+v", st, ae)
+	}
+
+	// Stop finds the one active run (by its run ID alone too).
+	three := paused("publish three")
+	if r, err := c.StopAgent(ctx, "approval", "publisher", strings.TrimPrefix(three, "approval.")); err != nil || r.ID != three {
+		t.Fatalf("stop %s: %+v %v", three, r, err)
+	}
+	if r := waitRun(t, c, three, nil); r.Status != "cancelled" {
+		t.Errorf("stopped run: %+v", r)
+	}
+
+	// Another org reaches neither the agent nor its runs.
+	four := paused("publish four")
+	key, err := e.p.CreateAPIKey(ctx, "acme", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme := client.New(e.p.URL(), &client.Options{APIKey: key})
+	for name, err := range map[string]error{
+		"pause named":  func() error { _, err := acme.PauseAgent(ctx, "approval", "publisher", four); return err }(),
+		"pause":        func() error { _, err := acme.PauseAgent(ctx, "approval", "publisher", ""); return err }(),
+		"resume named": func() error { _, err := acme.ResumeAgent(ctx, "approval", "publisher", api.AgentRunControl{Run: four, Payload: json.RawMessage(`"yes"`)}); return err }(),
+		"resume":       func() error { _, err := acme.ResumeAgent(ctx, "approval", "publisher", api.AgentRunControl{}); return err }(),
+		"stop named":   func() error { _, err := acme.StopAgent(ctx, "approval", "publisher", four); return err }(),
+		"stop":         func() error { _, err := acme.StopAgent(ctx, "approval", "publisher", ""); return err }(),
+	} {
+		if !client.IsStatus(err, 404) || !strings.Contains(err.Error(), `app "approval" not found`) {
+			t.Errorf("acme: %s: %v, want 404 app not found", name, err)
+		}
+	}
+	if r, err := c.GetRun(ctx, four); err != nil || r.Status != "paused" || r.Waiting == nil {
+		t.Errorf("run %s after acme's attempts: %+v %v", four, r, err)
+	}
+}

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -18,9 +19,90 @@ import (
 func newAgentsCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "agents",
-		Short: "Run the agents of deployed apps",
+		Short: "Run the agents of deployed apps, and pause, resume or stop their runs",
 	}
-	cmd.AddCommand(newAgentsRunCmd(g))
+	cmd.AddCommand(newAgentsRunCmd(g), newAgentsResumeCmd(g),
+		agentOpCmd(g, "pause", "Pause a run of an agent before its next step", "scheduled or running", (*client.Client).PauseAgent, "pause requested"),
+		agentOpCmd(g, "stop", "Cancel a run of an agent", "active", (*client.Client).StopAgent, "cancel requested"))
+	return cmd
+}
+
+// agentOpCmd is agents pause and agents stop.
+func agentOpCmd(g *globalFlags, use, short, which string, f func(*client.Client, context.Context, string, string, string) (api.Run, error), done string) *cobra.Command {
+	var run string
+	cmd := &cobra.Command{
+		Use:   use + " APP.AGENT",
+		Short: short,
+		Long: short + `: the run named by --run, or without it the agent's one ` + which + `
+run (when it has none or several, the error lists them).`,
+		Example: "  mcp-agent agents " + use + " approval.publisher\n  mcp-agent agents " + use + " approval.publisher --run approval.run-3f2a",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			app, agent, err := api.SplitName(args[0], "agent")
+			if err != nil {
+				return err
+			}
+			return withCloud(cmd, func(ctx context.Context, c *client.Client) error {
+				r, err := f(c, ctx, app, agent, run)
+				if err != nil {
+					return err
+				}
+				if g.json {
+					return writeJSON(cmd, r)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "run %s: %s (status %s)\n", r.ID, done, r.Status)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&run, "run", "", "the run (APP.RUN_ID or RUN_ID); default the agent's only one")
+	return cmd
+}
+
+func newAgentsResumeCmd(g *globalFlags) *cobra.Command {
+	var run, payload, answer string
+	cmd := &cobra.Command{
+		Use:   "resume APP.AGENT",
+		Short: "Resume a run of an agent: answer its question, or lift a pause",
+		Long: `Resume a run of an agent: the run named by --run, or without it the agent's
+one paused run (when it has none or several, the error lists them). --answer
+sends a text answer to the agent's question, --payload any JSON value; with
+neither, a pause is lifted.`,
+		Example: `  mcp-agent agents resume approval.publisher --answer yes
+  mcp-agent agents resume approval.publisher --run approval.run-3f2a --answer no`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			app, agent, err := api.SplitName(args[0], "agent")
+			if err != nil {
+				return err
+			}
+			req := api.AgentRunControl{Run: run}
+			switch {
+			case payload != "" && answer != "":
+				return fmt.Errorf("give --payload or --answer, not both")
+			case payload != "":
+				if req.Payload, err = jsonArg("--payload", payload); err != nil {
+					return err
+				}
+			case answer != "":
+				req.Payload, _ = json.Marshal(answer)
+			}
+			return withCloud(cmd, func(ctx context.Context, c *client.Client) error {
+				r, err := c.ResumeAgent(ctx, app, agent, req)
+				if err != nil {
+					return err
+				}
+				if g.json {
+					return writeJSON(cmd, r)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "run %s resumed (status %s)\n", r.ID, r.Status)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&run, "run", "", "the run (APP.RUN_ID or RUN_ID); default the agent's only paused one")
+	cmd.Flags().StringVar(&payload, "payload", "", "the JSON value the run waits for")
+	cmd.Flags().StringVar(&answer, "answer", "", "a text answer (sent as a JSON string)")
 	return cmd
 }
 

@@ -62,6 +62,18 @@ func TestCLIAgentsRunUsageAndStream(t *testing.T) {
 	}
 	wantContains(t, "agents run --stream", out, "the agent asks: Publish this post? Answer yes or no.", "mcp-agent runs resume "+id)
 
+	// The agent's one paused run, resumed by the agent's name.
+	wantContains(t, "agents resume", mustRun(t, "agents", "resume", "approval.publisher", "--answer", "yes"), "run "+id+" resumed")
+	wantContains(t, "runs status --wait", mustRun(t, "runs", "status", id, "--wait"), "completed")
+	_, _, err = run(t, "agents", "stop", "approval.publisher")
+	if err == nil || !strings.Contains(err.Error(), "agent approval.publisher has no active run to stop") {
+		t.Errorf("agents stop without runs: %v", err)
+	}
+	_, _, err = run(t, "agents", "pause", "approval.publisher", "--run", "approval.run-nope")
+	if err == nil || !strings.Contains(err.Error(), `run "run-nope" not found`) {
+		t.Errorf("agents pause of an unknown run: %v", err)
+	}
+
 	// --stream --json: one event per line, started first, result last.
 	out = mustRun(t, "agents", "run", "approval.publisher", "yes", "--stream", "--json")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
