@@ -280,12 +280,18 @@ func TestAgentRunControl(t *testing.T) {
 	}
 	acme := client.New(e.p.URL(), &client.Options{APIKey: key})
 	for name, err := range map[string]error{
-		"pause named":  func() error { _, err := acme.PauseAgent(ctx, "approval", "publisher", four); return err }(),
-		"pause":        func() error { _, err := acme.PauseAgent(ctx, "approval", "publisher", ""); return err }(),
-		"resume named": func() error { _, err := acme.ResumeAgent(ctx, "approval", "publisher", api.AgentRunControl{Run: four, Payload: json.RawMessage(`"yes"`)}); return err }(),
-		"resume":       func() error { _, err := acme.ResumeAgent(ctx, "approval", "publisher", api.AgentRunControl{}); return err }(),
-		"stop named":   func() error { _, err := acme.StopAgent(ctx, "approval", "publisher", four); return err }(),
-		"stop":         func() error { _, err := acme.StopAgent(ctx, "approval", "publisher", ""); return err }(),
+		"pause named": func() error { _, err := acme.PauseAgent(ctx, "approval", "publisher", four); return err }(),
+		"pause":       func() error { _, err := acme.PauseAgent(ctx, "approval", "publisher", ""); return err }(),
+		"resume named": func() error {
+			_, err := acme.ResumeAgent(ctx, "approval", "publisher", api.AgentRunControl{Run: four, Payload: json.RawMessage(`"yes"`)})
+			return err
+		}(),
+		"resume": func() error {
+			_, err := acme.ResumeAgent(ctx, "approval", "publisher", api.AgentRunControl{})
+			return err
+		}(),
+		"stop named": func() error { _, err := acme.StopAgent(ctx, "approval", "publisher", four); return err }(),
+		"stop":       func() error { _, err := acme.StopAgent(ctx, "approval", "publisher", ""); return err }(),
 	} {
 		if !client.IsStatus(err, 404) || !strings.Contains(err.Error(), `app "approval" not found`) {
 			t.Errorf("acme: %s: %v, want 404 app not found", name, err)
