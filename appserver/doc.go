@@ -7,9 +7,9 @@
 //     answer out), agents-<name>-generate (every message of the turn) and
 //     agents-<name>-generate_structured (an answer matching a JSON Schema);
 //   - workflows-list, workflows-runs-list, workflows-run (workflow_name,
-//     run_parameters), workflows-get_status, workflows-resume (run_id,
-//     signal_name default "resume", payload), workflows-cancel, and
-//     workflows-<name>-run per workflow;
+//     run_parameters), workflows-get_status, workflows-pause (run_id),
+//     workflows-resume (run_id, signal_name default "resume", payload),
+//     workflows-cancel, and workflows-<name>-run per workflow;
 //   - the app's own tools (NewTool answers directly; NewAsyncTool starts a
 //     workflow and returns {workflow_id, run_id});
 //   - resources mcp-agent://runs/{run_id} (a run's status and result) and

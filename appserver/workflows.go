@@ -30,6 +30,8 @@ type Executor interface {
 	List(ctx context.Context, opts *executor.ListOptions) iter.Seq2[*executor.Run, error]
 	// History returns a run's events, oldest first.
 	History(ctx context.Context, runID string) ([]executor.Event, error)
+	// Pause asks a run to stop before its next operation, until Resume.
+	Pause(ctx context.Context, runID string) error
 	// Resume lifts a pause and/or delivers a payload on a signal.
 	Resume(ctx context.Context, runID string, payload json.RawMessage, opts *executor.ResumeOptions) error
 	// Cancel asks a run to stop.
@@ -44,9 +46,14 @@ const (
 	ToolWorkflowsRunsList  = "workflows-runs-list"
 	ToolWorkflowsRun       = "workflows-run"
 	ToolWorkflowsGetStatus = "workflows-get_status"
+	ToolWorkflowsPause     = "workflows-pause"
 	ToolWorkflowsResume    = "workflows-resume"
 	ToolWorkflowsCancel    = "workflows-cancel"
 )
+
+// ErrAlreadyPaused is wrapped by the error workflows-pause answers for a
+// run that is paused already (by a pause, or waiting for input).
+var ErrAlreadyPaused = errors.New("run is already paused")
 
 // WorkflowRunToolName is the name of a workflow's own run tool:
 // "workflows-<name>-run".
@@ -144,6 +151,13 @@ type Resumed struct {
 	Status     string `json:"status" jsonschema:"the run's status after the resume was accepted"`
 }
 
+// Paused is the result of workflows-pause.
+type Paused struct {
+	Paused bool   `json:"paused"`
+	RunID  string `json:"run_id"`
+	Status string `json:"status" jsonschema:"the run's status after the pause was accepted"`
+}
+
 // Cancelled is the result of workflows-cancel.
 type Cancelled struct {
 	Cancelled bool   `json:"cancelled"`
@@ -228,6 +242,12 @@ func (s *Server) addWorkflowTools(add func(*mcp.Tool, mcp.ToolHandler, string) e
 			Annotations:  &mcp.ToolAnnotations{ReadOnlyHint: true},
 		}, s.getStatus},
 		{&mcp.Tool{
+			Name:         ToolWorkflowsPause,
+			Description:  "Pause a running workflow run: it stops before its next operation (a step in flight finishes first) and stays paused, across restarts, until workflows-resume.",
+			InputSchema:  schemaFor[RunRef](),
+			OutputSchema: schemaFor[Paused](),
+		}, s.pause},
+		{&mcp.Tool{
 			Name:         ToolWorkflowsResume,
 			Description:  "Resume a paused workflow run: deliver payload (for example the human input it waits for) on signal_name (default resume), or lift a pause when there is no payload.",
 			InputSchema:  schemaFor[ResumeArgs](),
@@ -288,8 +308,8 @@ func (s *Server) listWorkflows(ctx context.Context, req *mcp.CallToolRequest) (*
 		out.Workflows[w.Name()] = WorkflowInfo{
 			Name:          w.Name(),
 			Description:   w.Description(),
-			Capabilities:  []string{"run", "resume", "cancel", "get_status"},
-			ToolEndpoints: []string{WorkflowRunToolName(w.Name()), ToolWorkflowsGetStatus, ToolWorkflowsResume, ToolWorkflowsCancel},
+			Capabilities:  []string{"run", "pause", "resume", "cancel", "get_status"},
+			ToolEndpoints: []string{WorkflowRunToolName(w.Name()), ToolWorkflowsGetStatus, ToolWorkflowsPause, ToolWorkflowsResume, ToolWorkflowsCancel},
 			RunParameters: w.InputSchema(),
 			Output:        w.OutputSchema(),
 		}
@@ -442,6 +462,44 @@ func decodeStringPayload(payload json.RawMessage, w *executor.Wait, signal strin
 		return json.RawMessage(t)
 	}
 	return payload
+}
+
+func (s *Server) pause(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var in RunRef
+	if err := decodeArgs(req, &in); err != nil {
+		return toolError(err), nil
+	}
+	r, err := s.resolveRun(ctx, in.RunID, in.WorkflowID)
+	if err != nil {
+		return toolError(err), nil
+	}
+	switch {
+	case r.Status.Terminal():
+		return toolError(fmt.Errorf("cannot pause run %s: it is %s; only scheduled, running or paused runs can be paused: %w", r.ID, r.Status, executor.ErrRunFinished)), nil
+	case r.PauseRequested:
+		return toolError(fmt.Errorf("cannot pause run %s: it was paused already; lift the pause with workflows-resume: %w", r.ID, ErrAlreadyPaused)), nil
+	case r.Waiting != nil:
+		return toolError(fmt.Errorf("cannot pause run %s: it is paused already, waiting for %s on signal %q; answer it with workflows-resume: %w", r.ID, waitingFor(r.Waiting), r.Waiting.Signal, ErrAlreadyPaused)), nil
+	}
+	if err := s.opts.Executor.Pause(ctx, r.ID); err != nil {
+		return toolError(fmt.Errorf("pause run %s: %w", r.ID, err)), nil
+	}
+	status := executor.StatusPaused
+	if now, err := s.opts.Executor.Status(ctx, r.ID); err == nil {
+		status = now.Status
+	}
+	return structured(Paused{Paused: true, RunID: r.ID, Status: string(status)})
+}
+
+// waitingFor describes what a paused run waits for.
+func waitingFor(w *executor.Wait) string {
+	if w.Kind == "input" && w.Prompt != "" {
+		return fmt.Sprintf("input (%q)", truncate(w.Prompt, 80))
+	}
+	if w.Kind == "input" {
+		return "input"
+	}
+	return "a signal"
 }
 
 func (s *Server) cancel(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcp-agent-go/mcp-agent/agent"
 	"github.com/mcp-agent-go/mcp-agent/appserver"
+	"github.com/mcp-agent-go/mcp-agent/executor"
 	"github.com/mcp-agent-go/mcp-agent/workflow"
 )
 
@@ -54,7 +55,7 @@ func TestWorkflowToolsRunGetStatusResume(t *testing.T) {
 
 	got := toolNames(t, cs)
 	slices.Sort(got)
-	want := []string{"workflows-approve-run", "workflows-cancel", "workflows-get_status", "workflows-list", "workflows-resume",
+	want := []string{"workflows-approve-run", "workflows-cancel", "workflows-get_status", "workflows-list", "workflows-pause", "workflows-resume",
 		"workflows-run", "workflows-runs-list", "workflows-wait_forever-run"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("tools (-want +got):\n%s", diff)
@@ -317,4 +318,123 @@ func TestAppToolsSyncAndAsync(t *testing.T) {
 		t.Errorf("async tool started %+v, want a run of approve", started)
 	}
 	waitStatus(t, cs, started.RunID, "paused")
+}
+
+// twoSteps runs step "first", which waits for the test, then step
+// "second".
+type twoSteps struct {
+	started  chan struct{}
+	release  chan struct{}
+	workflow *workflow.Definition[struct{}, string]
+}
+
+func newTwoSteps() *twoSteps {
+	ts := &twoSteps{started: make(chan struct{}), release: make(chan struct{})}
+	var once sync.Once
+	ts.workflow = workflow.Define("two_steps", func(wctx workflow.Context, _ struct{}) (string, error) {
+		if _, err := workflow.Step(wctx, "first", func(ctx context.Context, _ workflow.StepContext) (string, error) {
+			once.Do(func() { close(ts.started) })
+			select {
+			case <-ts.release:
+				return "one", nil
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}, nil); err != nil {
+			return "", err
+		}
+		return workflow.Step(wctx, "second", func(context.Context, workflow.StepContext) (string, error) { return "two", nil }, nil)
+	}, nil)
+	return ts
+}
+
+func TestWorkflowsPauseStopsARunUntilResumed(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	ts := newTwoSteps()
+	ex := executorFor(t, ts.workflow, approve)
+	_, cs := serve(t, f, &appserver.Options{Agents: []*agent.Agent{}, Executor: ex}, nil)
+	if !slices.Contains(toolNames(t, cs), appserver.ToolWorkflowsPause) {
+		t.Fatalf("tools %v, want %s", toolNames(t, cs), appserver.ToolWorkflowsPause)
+	}
+
+	var started appserver.RunStarted
+	decode(t, callOK(t, cs, "workflows-two_steps-run", map[string]any{"run_parameters": map[string]any{}}), &started)
+	select {
+	case <-ts.started:
+	case <-testContext(t).Done():
+		t.Fatal("step first never started")
+	}
+	var paused appserver.Paused
+	decode(t, callOK(t, cs, appserver.ToolWorkflowsPause, map[string]any{"run_id": started.RunID}), &paused)
+	if want := (appserver.Paused{Paused: true, RunID: started.RunID, Status: "paused"}); paused != want {
+		t.Errorf("workflows-pause = %+v, want %+v", paused, want)
+	}
+	again := call(t, cs, appserver.ToolWorkflowsPause, map[string]any{"run_id": started.RunID})
+	if !again.IsError || !strings.Contains(text(again), "paused already") || !strings.Contains(text(again), "workflows-resume") {
+		t.Errorf("second pause: %q (error %v), want an already-paused error pointing to workflows-resume", text(again), again.IsError)
+	}
+
+	// The step in flight finishes; the next one waits for the resume.
+	close(ts.release)
+	history := func() []executor.Event {
+		evs, err := ex.History(testContext(t), started.RunID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+	waitFor(t, "step first to complete", func() (bool, string) {
+		evs := history()
+		return slices.ContainsFunc(evs, func(e executor.Event) bool { return e.Type == executor.EventStepCompleted && e.Name == "first" }), fmt.Sprint(len(evs))
+	})
+	if st := waitStatus(t, cs, started.RunID, "paused"); st.Completed {
+		t.Fatalf("status %+v", st)
+	}
+	callOK(t, cs, appserver.ToolWorkflowsResume, map[string]any{"run_id": started.RunID})
+	st := waitStatus(t, cs, started.RunID, "completed")
+	if string(st.Result) != `"two"` {
+		t.Errorf("result %s, want \"two\"", st.Result)
+	}
+	// The second step started only after the resume.
+	var order []string
+	for _, e := range history() {
+		switch {
+		case e.Type == executor.EventPauseRequested, e.Type == executor.EventResumed:
+			order = append(order, string(e.Type))
+		case e.Type == executor.EventStepStarted || e.Type == executor.EventStepCompleted:
+			order = append(order, string(e.Type)+" "+e.Name)
+		}
+	}
+	want := []string{"step_started first", "pause_requested", "step_completed first", "resumed", "step_started second", "step_completed second"}
+	if diff := cmp.Diff(want, order); diff != "" {
+		t.Errorf("history (-want +got):\n%s", diff)
+	}
+
+	// A finished run cannot be paused.
+	done := call(t, cs, appserver.ToolWorkflowsPause, map[string]any{"run_id": started.RunID})
+	if !done.IsError || !strings.Contains(text(done), "it is completed") || !strings.Contains(text(done), executor.ErrRunFinished.Error()) {
+		t.Errorf("pause of a completed run: %q (error %v), want a run-has-finished error", text(done), done.IsError)
+	}
+}
+
+func TestWorkflowsPauseErrors(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	ex := executorFor(t, approve)
+	_, cs := serve(t, f, &appserver.Options{Agents: []*agent.Agent{}, Executor: ex}, nil)
+	var waiting appserver.RunStarted
+	decode(t, callOK(t, cs, "workflows-approve-run", map[string]any{"run_parameters": map[string]any{"title": "Otters"}}), &waiting)
+	waitStatus(t, cs, waiting.RunID, "paused")
+	for _, c := range []struct {
+		args map[string]any
+		want string
+	}{
+		{map[string]any{}, `give "run_id"`},
+		{map[string]any{"run_id": "run-nope"}, `run "run-nope" not found`},
+		{map[string]any{"run_id": waiting.RunID}, `paused already, waiting for input ("Publish Otters?") on signal "resume"; answer it with workflows-resume`},
+	} {
+		res := call(t, cs, appserver.ToolWorkflowsPause, c.args)
+		if !res.IsError || !strings.Contains(text(res), c.want) {
+			t.Errorf("pause %v: %q (error %v), want an error containing %q", c.args, text(res), res.IsError, c.want)
+		}
+	}
 }
