@@ -275,8 +275,14 @@ func TestRunDrainsOnCancel(t *testing.T) {
 	ran := make(chan error, 1)
 	go func() { ran <- srv.Run(ctx, st) }()
 	cs := clientOver(t, ct, v2025)
+	type result struct {
+		res *mcp.CallToolResult
+		err error
+	}
+	resc := make(chan result, 1)
 	go func() {
-		_, _ = cs.CallTool(testContext(t), &mcp.CallToolParams{Name: "block", Arguments: map[string]any{}})
+		res, err := cs.CallTool(testContext(t), &mcp.CallToolParams{Name: "block", Arguments: map[string]any{}})
+		resc <- result{res, err}
 	}()
 	<-b.started
 	cancel()
@@ -288,6 +294,10 @@ func TestRunDrainsOnCancel(t *testing.T) {
 	close(b.release) // the call finishes within the shutdown timeout: it is not cancelled
 	if err := <-ran; err != nil {
 		t.Errorf("Run = %v, want nil", err)
+	}
+	// Its response reached the client before the transport closed.
+	if r := <-resc; r.err != nil || text(r.res) != "released" {
+		t.Errorf("call in flight got %v, %v; want its result", r.res, r.err)
 	}
 	select {
 	case cause := <-b.canceled:
@@ -317,5 +327,69 @@ func TestNewRejectsBadOptions(t *testing.T) {
 				t.Errorf("New = %v, want ErrInvalidOptions containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestRunDeliversResponsesOfCallsFinishingDuringShutdown: a call that
+// finishes while Run shuts down gets its response before the session
+// closes. go-sdk encodes and writes a response after the handler has
+// returned; closing the session in that window dropped it (the client saw
+// EOF). The in-memory transport is the stdio one (newline-delimited JSON on
+// a stream). A large result widens the window (its encoding and writing take
+// a while), and the loop makes a regression all but certain to show.
+func TestRunDeliversResponsesOfCallsFinishingDuringShutdown(t *testing.T) {
+	const rounds = 20
+	big := strings.Repeat("x", 1<<20)
+	for i := range rounds {
+		f := newFixture(t, nil, nil)
+		started, release := make(chan struct{}), make(chan struct{})
+		blockBig := appserver.NewTool("block", "Block until released, then answer at length.", func(ctx context.Context, _ struct{}) (string, error) {
+			close(started)
+			select {
+			case <-release:
+				return big, nil
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		})
+		srv, err := appserver.New(f.app, &appserver.Options{Agents: []*agent.Agent{}, Tools: []*appserver.Tool{blockBig, echoTool}, Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, ct := mcp.NewInMemoryTransports()
+		ctx, cancel := context.WithCancel(testContext(t))
+		ran := make(chan error, 1)
+		go func() { ran <- srv.Run(ctx, st) }()
+		cs := clientOver(t, ct, v2025)
+		type result struct {
+			res *mcp.CallToolResult
+			err error
+		}
+		resc := make(chan result, 1)
+		go func() {
+			res, err := cs.CallTool(testContext(t), &mcp.CallToolParams{Name: "block", Arguments: map[string]any{}})
+			resc <- result{res, err}
+		}()
+		<-started
+		cancel()
+		waitFor(t, "Run to refuse new calls", func() (bool, string) {
+			_, err := cs.CallTool(testContext(t), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "x"}})
+			return err != nil && strings.Contains(err.Error(), "shutting down"), errString(err)
+		})
+		close(release)
+		if r := <-resc; r.err != nil || text(r.res) != big {
+			n := 0
+			if r.res != nil {
+				n = len(text(r.res))
+			}
+			t.Errorf("round %d: the call that finished during shutdown got error %v (a result of %d bytes); want its result", i+1, r.err, n)
+		}
+		if err := <-ran; err != nil {
+			t.Errorf("round %d: Run = %v", i+1, err)
+		}
+		cs.Close()
+		if t.Failed() {
+			return
+		}
 	}
 }

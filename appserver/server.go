@@ -4,10 +4,15 @@ package appserver
 //
 // Every request a client sends (tools/call above all) passes a receiving
 // middleware that counts it in flight and gives it a context the Server can
-// cancel. Shutdown first refuses new requests, then waits for the ones in
-// flight until its context is done, then cancels what is left and waits (a
-// bounded time) for those handlers to return, and only then are the sessions
-// closed. Workflow runs are not calls: a run started by workflows-run lives
+// cancel. A request stays in flight until its response is written, not
+// merely until its handler returns: go-sdk writes the response after the
+// middleware chain has returned, and closing the session in between (as
+// Run did when a call finished during Shutdown) drops it. go-sdk cancels a
+// request's own context once the response is written (or the connection is
+// gone), which is what the middleware waits for. Shutdown first refuses new
+// requests, then waits for the ones in flight until its context is done,
+// then cancels what is left and waits (a bounded time) for those to be
+// answered, and only then are the sessions closed. Workflow runs are not calls: a run started by workflows-run lives
 // in the executor, which journals every change before acknowledging it, so
 // closing the executor after the server leaves nothing half-written.
 
@@ -242,14 +247,18 @@ func (s *Server) track(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		s.inflight[r] = struct{}{}
 		s.mu.Unlock()
-		defer func() {
+		// The request is done once its response is written, which go-sdk
+		// does after the handler returns and then cancels the request's
+		// context (parent). Counting it done when the handler returns let
+		// Shutdown close the session in between, losing the response.
+		defer context.AfterFunc(parent, func() {
 			s.mu.Lock()
 			delete(s.inflight, r)
 			if len(s.inflight) == 0 {
 				close(s.idle)
 			}
 			s.mu.Unlock()
-		}()
+		})
 		return next(ctx, method, req)
 	}
 }
