@@ -3,7 +3,8 @@ package api
 // GET /v1/events: the org's events (deployments' lifecycle and status,
 // versions, runs' status changes and human-input requests), as a JSON list,
 // a Server-Sent Events stream resumable with Last-Event-ID, or a WebSocket
-// of JSON messages.
+// of JSON messages. Followers also get live-only events (log lines, from a
+// LiveEventService) as they happen.
 
 import (
 	"context"
@@ -25,7 +26,21 @@ const (
 	// EventHumanInput: a run waits for a person's input (Data.Waiting says
 	// what to send to /v1/runs/{run}/resume).
 	EventHumanInput = "human_input"
+	// EventLog: a line of a deployment's output (Data is a LogEventData).
+	// Log events are live only: they reach followers of GET /v1/events
+	// (SSE without an event ID, or WebSocket) as they happen, at a bounded
+	// rate per deployment; the event list and a resumed stream do not
+	// have them (GET /v1/{servers,apps}/{name}/logs has every line).
+	EventLog = "log"
 )
+
+// LogEventData is the data of a log event.
+type LogEventData struct {
+	// Stream is "stdout", "stderr", "runtime" (a note of the runtime) or
+	// "system" (a note of the platform, such as lines left out).
+	Stream string `json:"stream"`
+	Line   string `json:"line"`
+}
 
 // PlatformEvent is an event of the org, with the resource it is about.
 type PlatformEvent struct {
@@ -111,6 +126,25 @@ type EventService interface {
 	EventsChanged(ctx context.Context, org string) <-chan struct{}
 }
 
+// LiveEventService is an EventService with live-only events (EventLog):
+// not stored, so without an ID, delivered to followers only.
+type LiveEventService interface {
+	// LiveEvents returns the org's live events that pass f as they happen,
+	// until ctx ends; then the channel is closed. A follower that does not
+	// keep up loses events.
+	LiveEvents(ctx context.Context, org string, f EventFilter) <-chan PlatformEvent
+}
+
+// liveEvents subscribes to the live events f selects, or returns nil (a
+// channel that never delivers) when there are none to select.
+func liveEvents(ctx context.Context, svc EventService, org string, f EventFilter) <-chan PlatformEvent {
+	ls, ok := svc.(LiveEventService)
+	if !ok || f.Run != "" || len(f.Kinds) > 0 && !contains(f.Kinds, EventLog) {
+		return nil
+	}
+	return ls.LiveEvents(ctx, org, f)
+}
+
 // eventsPoll is how often a follower of /v1/events looks for new events
 // besides being woken by EventsChanged.
 var eventsPoll = 250 * time.Millisecond
@@ -176,6 +210,7 @@ func (h *Handler) platformEvents(w http.ResponseWriter, r *http.Request, p *Prin
 		h.writeServiceError(w, r, err)
 		return
 	}
+	live := liveEvents(ctx, svc, p.Org, f)
 	sse := startSSE(w)
 	heartbeat := time.NewTicker(h.opts.Heartbeat)
 	defer heartbeat.Stop()
@@ -197,6 +232,14 @@ func (h *Handler) platformEvents(w http.ResponseWriter, r *http.Request, p *Prin
 			return
 		case <-heartbeat.C:
 			if err := sse.keepAlive(); err != nil {
+				return
+			}
+			continue
+		case e, ok := <-live:
+			if !ok {
+				return
+			}
+			if err := sse.liveEvent(e.Kind, e); err != nil {
 				return
 			}
 			continue
@@ -234,6 +277,7 @@ func (h *Handler) eventsWebSocket(w http.ResponseWriter, r *http.Request, svc Ev
 	defer c.CloseNow()
 	ctx := c.CloseRead(r.Context())
 	changed := svc.EventsChanged(ctx, org)
+	live := liveEvents(ctx, svc, org, f)
 	heartbeat := time.NewTicker(h.opts.Heartbeat)
 	defer heartbeat.Stop()
 	poll := time.NewTicker(eventsPoll)
@@ -260,6 +304,12 @@ func (h *Handler) eventsWebSocket(w http.ResponseWriter, r *http.Request, svc Ev
 				return
 			}
 			evs = nil
+			continue
+		case e, ok := <-live:
+			if !ok {
+				return
+			}
+			evs = []PlatformEvent{e}
 			continue
 		case <-changed:
 			changed = svc.EventsChanged(ctx, org)

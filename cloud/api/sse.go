@@ -35,6 +35,17 @@ func (s *sseStream) event(id int64, kind string, v any) error {
 	return err
 }
 
+// liveEvent writes v as JSON in an event of the kind without an event ID
+// (a live-only event: a reconnecting client resumes after the last event
+// that had one), and flushes it.
+func (s *sseStream) liveEvent(kind string, v any) error {
+	b, _ := json.Marshal(v)
+	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", kind, b); err != nil {
+		return err
+	}
+	return s.flush()
+}
+
 // flush sends what is written so far.
 func (s *sseStream) flush() error { return s.rc.Flush() }
 

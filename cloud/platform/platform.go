@@ -110,6 +110,7 @@ type Platform struct {
 	gw      *gateway.Gateway
 	handler http.Handler
 	rec     *recorder
+	logs    *logHub // log lines as live events (logevents.go)
 	keys    *keyCache
 
 	ln         net.Listener
@@ -204,7 +205,8 @@ func Start(ctx context.Context, dataDir string, opts *Options) (*Platform, error
 		return nil, fmt.Errorf("platform: open the store: %w", err)
 	}
 	p.db, p.store = db, db
-	p.rec = newRecorder(p.store, p.logger, p.lookupByFull)
+	p.logs = newLogHub(p.lookupResource)
+	p.rec = newRecorder(p.store, p.logger, p.lookupByFull, p.logs.publish)
 
 	p.rt, err = process.New(&process.Options{
 		Sandbox:     p.opts.Sandbox,

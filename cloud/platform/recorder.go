@@ -32,6 +32,8 @@ type recorder struct {
 	store  store.Store
 	logger *slog.Logger
 	lookup func(full string) (org, id string, ok bool)
+	// published receives each deployment's lines once stored.
+	published func(full string, lines []store.LogLine)
 
 	mu      sync.Mutex
 	lines   []runtime.LogLine
@@ -46,9 +48,9 @@ type recorder struct {
 	done    chan struct{}
 }
 
-func newRecorder(s store.Store, logger *slog.Logger, lookup func(string) (string, string, bool)) *recorder {
+func newRecorder(s store.Store, logger *slog.Logger, lookup func(string) (string, string, bool), published func(string, []store.LogLine)) *recorder {
 	r := &recorder{
-		store: s, logger: logger, lookup: lookup,
+		store: s, logger: logger, lookup: lookup, published: published,
 		dropped: make(map[string]int), waiters: make(map[string]chan struct{}),
 		wake: make(chan struct{}, 1), flushes: make(chan chan struct{}), stop: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -174,6 +176,8 @@ func (r *recorder) write() {
 		}
 		if err := r.store.AppendLogs(ctx, org, id, byDep[full]); err != nil {
 			r.logger.Error("store logs", "server", full, "lines", len(byDep[full]), "err", err)
+		} else if r.published != nil {
+			r.published(full, byDep[full])
 		}
 		touched[full] = true
 	}

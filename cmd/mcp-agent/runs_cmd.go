@@ -299,16 +299,18 @@ func apiRunSummary(r api.Run) runSummary {
 
 func newRunsWatchCmd(g *globalFlags) *cobra.Command {
 	var (
-		app string
-		all bool
+		app  string
+		all  bool
+		logs bool
 	)
 	cmd := &cobra.Command{
 		Use:   "watch [APP.RUN_ID]",
 		Short: "Follow run status changes and human-input requests as they happen",
 		Long: `Follow the platform's events (GET /v1/events): run status changes and
 human-input requests, with --all also the apps' and servers' lifecycle
-(status, versions, starts and exits). With a run, its events only, until it
-finishes. Recent events are printed first.`,
+(status, versions, starts and exits), and with --all --logs their log lines
+too (live only, at most 50 lines/s per app or server). With a run, its
+events only, until it finishes. Recent events are printed first.`,
 		Example: `  mcp-agent runs watch --app approval
   mcp-agent runs watch approval.run-3f2a`,
 		Args: cobra.MaximumNArgs(1),
@@ -332,6 +334,9 @@ finishes. Recent events are printed first.`,
 				if err != nil {
 					return err
 				}
+				if e.Kind == api.EventLog && !logs {
+					continue
+				}
 				if g.json {
 					if err := writeJSONLine(cmd, e); err != nil {
 						return err
@@ -351,5 +356,6 @@ finishes. Recent events are printed first.`,
 	}
 	cmd.Flags().StringVar(&app, "app", "", "only this app's events")
 	cmd.Flags().BoolVar(&all, "all", false, "also the lifecycle events of apps and servers")
+	cmd.Flags().BoolVar(&logs, "logs", false, "with --all, also the log lines of apps and servers")
 	return cmd
 }
