@@ -3,6 +3,7 @@ package appserver_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -62,11 +63,15 @@ func TestHTTPTransports(t *testing.T) {
 		{"legacy sse", nil, func(b string) mcp.Transport { return &mcp.SSEClientTransport{Endpoint: b + "/sse"} }, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, base := httpServer(t, c.opts)
+			srv, base := httpServer(t, c.opts)
 			cs := clientOver(t, c.transport(base), c.version)
 			if got := text(callOK(t, cs, "echo", map[string]any{"text": "hi"})); got != "hi" {
 				t.Errorf("echo = %q, want hi", got)
 			}
+			// A request leaves the in-flight count once answered (which
+			// go-sdk signals by ending its context), on every transport:
+			// otherwise Shutdown would wait for it until its deadline.
+			waitFor(t, "no request in flight", func() (bool, string) { n := srv.InFlight(); return n == 0, fmt.Sprint(n) })
 		})
 	}
 }

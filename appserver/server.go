@@ -251,14 +251,15 @@ func (s *Server) track(next mcp.MethodHandler) mcp.MethodHandler {
 		// does after the handler returns and then cancels the request's
 		// context (parent). Counting it done when the handler returns let
 		// Shutdown close the session in between, losing the response.
-		defer context.AfterFunc(parent, func() {
+		answered := func() {
 			s.mu.Lock()
 			delete(s.inflight, r)
 			if len(s.inflight) == 0 {
 				close(s.idle)
 			}
 			s.mu.Unlock()
-		})
+		}
+		defer func() { _ = context.AfterFunc(parent, answered) }()
 		return next(ctx, method, req)
 	}
 }

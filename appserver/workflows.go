@@ -136,6 +136,100 @@ type RunStatus struct {
 	EndedAt       time.Time          `json:"ended_at,omitzero"`
 	// ResourceURI is the run's resource (its status and result).
 	ResourceURI string `json:"resource_uri"`
+	// Transitions are the run's status changes so far, oldest first, from
+	// its history, so that a poller sees a pause and resume that happened
+	// between two polls. workflows-get_status and the run resources set
+	// it; workflows-runs-list does not.
+	Transitions []StatusChange `json:"transitions,omitempty"`
+}
+
+// StatusChange is an event of a run's history that changes, or may change,
+// its status: the run was scheduled, started (or recovered after a
+// restart), paused (by workflows-pause, or waiting for input or a signal),
+// resumed (the pause lifted, or the awaited input delivered), asked to
+// cancel, or ended.
+type StatusChange struct {
+	// Status is the run's status after the event.
+	Status string `json:"status" jsonschema:"the run's status after the event"`
+	// Event is the history event: run_scheduled, run_started,
+	// run_recovered, pause_requested, resumed, input_requested,
+	// wait_started, signal_delivered, wait_timed_out, cancel_requested,
+	// run_completed, run_failed, run_cancelled or run_terminated.
+	Event string    `json:"event" jsonschema:"the history event behind the change"`
+	At    time.Time `json:"at" jsonschema:"when it happened"`
+	// Detail is the prompt of an input request, the signal waited for or
+	// delivered, or the error a run ended with.
+	Detail string `json:"detail,omitempty" jsonschema:"the prompt or signal waited for or delivered, or the error the run ended with"`
+}
+
+// statusChanges replays the status-changing events of a run's history.
+func statusChanges(evs []executor.Event) []StatusChange {
+	var (
+		started, pauseReq bool
+		ended             executor.Status
+		waits             = map[int]bool{}
+		out               = []StatusChange{}
+	)
+	status := func() executor.Status {
+		switch {
+		case ended != "":
+			return ended
+		case pauseReq || len(waits) > 0:
+			return executor.StatusPaused
+		case started:
+			return executor.StatusRunning
+		}
+		return executor.StatusScheduled
+	}
+	for _, e := range evs {
+		detail := ""
+		switch e.Type {
+		case executor.EventRunScheduled, executor.EventCancelRequested:
+		case executor.EventRunStarted, executor.EventRunRecovered:
+			started = true
+		case executor.EventPauseRequested:
+			pauseReq = true
+		case executor.EventResumed:
+			pauseReq = false
+		case executor.EventInputRequested:
+			waits[e.Seq] = true
+			var in struct {
+				Prompt string `json:"prompt"`
+			}
+			_ = json.Unmarshal(e.Payload, &in)
+			detail = in.Prompt
+		case executor.EventWaitStarted:
+			waits[e.Seq] = true
+			detail = "signal " + e.Name
+		case executor.EventSignalDelivered, executor.EventWaitTimedOut:
+			delete(waits, e.Seq)
+			detail = "signal " + e.Name
+		case executor.EventRunCompleted:
+			ended = executor.StatusCompleted
+		case executor.EventRunFailed:
+			ended, detail = executor.StatusFailed, e.Error
+		case executor.EventRunCancelled:
+			ended, detail = executor.StatusCancelled, e.Error
+		case executor.EventRunTerminated:
+			ended, detail = executor.StatusTerminated, e.Error
+		default:
+			continue
+		}
+		out = append(out, StatusChange{Status: string(status()), Event: string(e.Type), At: e.Time, Detail: detail})
+	}
+	return out
+}
+
+// withTransitions adds the run's status changes to st; a history that
+// cannot be read leaves them out (the status itself is still right).
+func (s *Server) withTransitions(ctx context.Context, st RunStatus) RunStatus {
+	evs, err := s.opts.Executor.History(ctx, st.RunID)
+	if err != nil {
+		s.logger.Debug("read run history", "run", st.RunID, "error", err)
+		return st
+	}
+	st.Transitions = statusChanges(evs)
+	return st
 }
 
 // RunsList is the result of workflows-runs-list.
@@ -415,7 +509,7 @@ func (s *Server) getStatus(ctx context.Context, req *mcp.CallToolRequest) (*mcp.
 	if err != nil {
 		return toolError(err), nil
 	}
-	return structured(runStatus(r))
+	return structured(s.withTransitions(ctx, runStatus(r)))
 }
 
 func (s *Server) resume(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -566,7 +660,7 @@ func (s *Server) readRun(ctx context.Context, req *mcp.ReadResourceRequest) (*mc
 		if err != nil {
 			return nil, err
 		}
-		v = map[string]any{"run_id": runID, "events": evs}
+		v = map[string]any{"run_id": runID, "transitions": statusChanges(evs), "events": evs}
 	} else {
 		r, err := s.opts.Executor.Status(ctx, runID)
 		if errors.Is(err, executor.ErrRunNotFound) {
@@ -575,7 +669,7 @@ func (s *Server) readRun(ctx context.Context, req *mcp.ReadResourceRequest) (*mc
 		if err != nil {
 			return nil, err
 		}
-		v = runStatus(r)
+		v = s.withTransitions(ctx, runStatus(r))
 	}
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {

@@ -438,3 +438,81 @@ func TestWorkflowsPauseErrors(t *testing.T) {
 		}
 	}
 }
+
+// changes formats a run's transitions as "status event [detail]", checking
+// that each has a time and that times do not go back.
+func changes(t *testing.T, st appserver.RunStatus) []string {
+	t.Helper()
+	var out []string
+	for i, c := range st.Transitions {
+		if c.At.IsZero() || (i > 0 && c.At.Before(st.Transitions[i-1].At)) {
+			t.Errorf("transition %d %+v: time missing or earlier than the one before", i, c)
+		}
+		s := c.Status + " " + c.Event
+		if c.Detail != "" {
+			s += " " + c.Detail
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestStatusTransitionsShowWhatHappenedBetweenPolls: a poller that reads a
+// run's status before a pause and after the resume (and the end) still sees
+// both, with their times, in workflows-get_status and the history resource.
+func TestStatusTransitionsShowWhatHappenedBetweenPolls(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	ts := newTwoSteps()
+	ex := executorFor(t, ts.workflow, approve, waitForever)
+	_, cs := serve(t, f, &appserver.Options{Agents: []*agent.Agent{}, Executor: ex}, nil)
+	start := func(workflow string, params map[string]any) string {
+		var started appserver.RunStarted
+		decode(t, callOK(t, cs, "workflows-"+workflow+"-run", map[string]any{"run_parameters": params}), &started)
+		return started.RunID
+	}
+
+	// Paused by workflows-pause, resumed by workflows-resume.
+	paused := start("two_steps", map[string]any{})
+	<-ts.started
+	callOK(t, cs, appserver.ToolWorkflowsPause, map[string]any{"run_id": paused})
+	close(ts.release)
+	callOK(t, cs, appserver.ToolWorkflowsResume, map[string]any{"run_id": paused})
+	// Paused for input, resumed with the answer.
+	asked := start("approve", map[string]any{"title": "Otters"})
+	waitStatus(t, cs, asked, "paused")
+	callOK(t, cs, appserver.ToolWorkflowsResume, map[string]any{"run_id": asked, "payload": map[string]any{"approved": true}})
+	// Waiting on a signal, cancelled.
+	cancelled := start("wait_forever", map[string]any{})
+	waitStatus(t, cs, cancelled, "paused")
+	callOK(t, cs, appserver.ToolWorkflowsCancel, map[string]any{"run_id": cancelled})
+
+	for _, c := range []struct {
+		runID, final string
+		want         []string
+	}{
+		{paused, "completed", []string{"scheduled run_scheduled", "running run_started", "paused pause_requested", "running resumed", "completed run_completed"}},
+		{asked, "completed", []string{"scheduled run_scheduled", "running run_started", "paused input_requested Publish Otters?", "running signal_delivered signal resume", "completed run_completed"}},
+		{cancelled, "cancelled", []string{"scheduled run_scheduled", "running run_started", "paused wait_started signal never", "paused cancel_requested", `cancelled run_cancelled waiting for "never": workflow run cancelled`}},
+	} {
+		st := waitStatus(t, cs, c.runID, c.final)
+		if diff := cmp.Diff(c.want, changes(t, st)); diff != "" {
+			t.Errorf("run %s transitions (-want +got):\n%s", c.runID, diff)
+		}
+	}
+
+	// The history resource has them too, next to the raw events.
+	res, err := cs.ReadResource(testContext(t), &mcp.ReadResourceParams{URI: appserver.RunURI(paused) + "/history"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hist struct {
+		Transitions []appserver.StatusChange `json:"transitions"`
+		Events      []executor.Event         `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(res.Contents[0].Text), &hist); err != nil {
+		t.Fatal(err)
+	}
+	if got := changes(t, appserver.RunStatus{Transitions: hist.Transitions}); len(got) != 5 || got[2] != "paused pause_requested" || len(hist.Events) <= len(got) {
+		t.Errorf("history resource: transitions %v, %d events; want the 5 transitions and every event", got, len(hist.Events))
+	}
+}
