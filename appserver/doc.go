@@ -15,6 +15,12 @@
 //   - resources mcp-agent://runs/{run_id} (a run's status and result) and
 //     mcp-agent://runs/{run_id}/history.
 //
+// Every agent call reports the tokens and cost of its own model calls as an
+// llm.UsageNode: the "usage" field of agents-<name>-generate and of an agent
+// workflow's result (AgentRunOutput, summed over the run's turns), and
+// _meta.usage (MetaKeyUsage) of the text results. workflows-get_status and
+// the run resources list a run's status transitions with their times.
+//
 // During an agent call the client gets progress notifications (model calls,
 // tool calls) and log messages; the agent's questions to a human are elicited
 // from the client, and sampling and elicitation requests from the app's own

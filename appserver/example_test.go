@@ -2,9 +2,12 @@ package appserver_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -13,8 +16,11 @@ import (
 	"github.com/mcp-agent-go/mcp-agent/app"
 	"github.com/mcp-agent-go/mcp-agent/appserver"
 	"github.com/mcp-agent-go/mcp-agent/config"
+	"github.com/mcp-agent-go/mcp-agent/executor"
+	"github.com/mcp-agent-go/mcp-agent/executor/local"
 	"github.com/mcp-agent-go/mcp-agent/llm"
 	"github.com/mcp-agent-go/mcp-agent/llm/replay"
+	"github.com/mcp-agent-go/mcp-agent/workflow"
 )
 
 // An app with one agent, served to a client connected in memory (stdio or
@@ -78,4 +84,49 @@ func ExampleNewTool() {
 	})
 	fmt.Println(tool.Name())
 	// Output: shout
+}
+
+// An agent run as a durable workflow: its result carries the run's usage
+// and cost, summed over its turns.
+func ExampleAgentWorkflow() {
+	ctx := context.Background()
+	a, err := app.New(app.Options{Settings: &config.Settings{Name: "demo"}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer a.Close()
+	greeter, err := a.NewAgent(agent.Config{Name: "greeter", Instruction: "Greet people."})
+	if err != nil {
+		log.Fatal(err)
+	}
+	script, err := replay.Parse([]byte("model: gpt-4o-mini\nturns:\n  - {text: 'Hello, Ada!', usage: {input: 1000, output: 100}}\n"), "demo")
+	if err != nil {
+		log.Fatal(err)
+	}
+	model := replay.New(script, nil)
+	wf := appserver.AgentWorkflow(greeter, func(ag *agent.Agent) (llm.AugmentedLLM, error) { return llm.New(ag, model, nil), nil }, nil)
+
+	dir, err := os.MkdirTemp("", "agentworkflow")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	ex, err := local.Open(ctx, filepath.Join(dir, "runs.db"), workflow.NewRegistry(wf), &local.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ex.Close()
+	runID, err := ex.Start(ctx, wf.Name(), json.RawMessage(`{"message": "I am Ada"}`), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, err := executor.ResultOf[appserver.AgentRunOutput](ctx, ex, runID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(out.Answer)
+	fmt.Println(out.Usage.Name, out.Usage.Calls, "call:", out.Usage.Summary(0))
+	// Output:
+	// Hello, Ada!
+	// greeter 1 call: 1,000 in / 100 out tokens · $0.0002
 }
