@@ -79,6 +79,32 @@ var echoWorkflow = workflow.Define("echo", func(wctx workflow.Context, p Post) (
 	}, nil)
 }, nil)
 
+// Ticks is the input of the ticks workflow.
+type Ticks struct {
+	Steps int `json:"steps"`
+	MS    int `json:"ms"`
+}
+
+// ticksWorkflow runs Steps steps of MS milliseconds each: a run that stays
+// running, for the pause tests.
+var ticksWorkflow = workflow.Define("ticks", func(wctx workflow.Context, in Ticks) (int, error) {
+	for i := range in.Steps {
+		if _, err := workflow.Step(wctx, fmt.Sprint("tick-", i+1), func(ctx context.Context, sc workflow.StepContext) (int, error) {
+			t := time.NewTimer(time.Duration(in.MS) * time.Millisecond)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			case <-t.C:
+				return i, nil
+			}
+		}, nil); err != nil {
+			return i, err
+		}
+	}
+	return in.Steps, nil
+}, nil)
+
 func fakeServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	transport := fs.String("transport", "stdio", "")
@@ -102,7 +128,7 @@ func fakeServe(args []string) error {
 		return err
 	}
 	defer a.Close()
-	defs := []workflow.Workflow{approveWorkflow, echoWorkflow}
+	defs := []workflow.Workflow{approveWorkflow, echoWorkflow, ticksWorkflow}
 	var newLLM func(*agent.Agent) (llm.AugmentedLLM, error)
 	if *script != "" {
 		s, err := replay.Load(*script)

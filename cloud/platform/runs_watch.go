@@ -12,9 +12,17 @@ package platform
 // cursor. Polling rather than MCP notifications: a notification sent while
 // the platform was down or reconnecting would be lost, a poll is not; the
 // cost is one tool call per app per interval and up to an interval of
-// delay. After a restart the watcher starts from the last status it
-// recorded for each run, so a change it missed while the platform was down
-// (or killed before its next poll) is recorded then.
+// delay. A poll sees only the status at that moment, so when a run changed
+// (its status or its updated_at) the watcher reads its status with
+// workflows-get_status, whose "transitions" replay the run's history, and
+// records every status the run went through since the last poll: a pause
+// and resume between two polls, or an answer and a second question, are
+// recorded as they happened (at most maxStatusReads runs per app and poll;
+// others by their status until their next change). After a restart the
+// watcher starts from the last status it recorded for each run, and
+// continues its transitions after the last time the run had that status,
+// so a change it missed while the platform was down (or killed before its
+// next poll) is recorded then.
 
 import (
 	"context"
@@ -29,6 +37,8 @@ import (
 	"github.com/mcp-agent-go/mcp-agent/cloud/api"
 	"github.com/mcp-agent-go/mcp-agent/cloud/runtime"
 	"github.com/mcp-agent-go/mcp-agent/cloud/store"
+	"github.com/mcp-agent-go/mcp-agent/executor"
+	"github.com/mcp-agent-go/mcp-agent/workflow"
 )
 
 // runWatchInterval is how often the platform polls the runs of each
@@ -51,6 +61,11 @@ type runWatcher struct {
 type seenRun struct {
 	status   string
 	workflow string
+	updated  time.Time // the run's UpdatedAt when seen
+	// changes is how many of the run's status transitions (its
+	// workflows-get_status "transitions") are recorded; -1: not known (the
+	// run was seen without them, or before the platform restarted).
+	changes int
 }
 
 func newRunWatcher() *runWatcher {
@@ -171,30 +186,119 @@ func (p *Platform) pollRuns(ctx context.Context, d *deployment) {
 	// Oldest change first, so events keep the order of the changes.
 	slices.SortFunc(ids, func(a, b string) int { return cur[a].UpdatedAt.Compare(cur[b].UpdatedAt) })
 	emitted := false
+	reads := 0
 	for _, id := range ids {
 		r := cur[id]
-		next[id] = seenRun{status: r.Status, workflow: r.WorkflowID}
 		old, seen := prev[id]
-		if seen && old.status == r.Status {
+		if !seen {
+			old.changes = 0
+		}
+		if seen && (terminal(old.status) || old.status == r.Status && old.updated.Equal(r.UpdatedAt)) {
+			next[id] = old // unchanged, or finished (which does not change)
 			continue
 		}
 		if !known && !seen && terminal(r.Status) && r.UpdatedAt.Before(w.started) {
+			next[id] = seenRun{status: r.Status, workflow: r.WorkflowID, updated: r.UpdatedAt, changes: -1}
 			continue // finished before the platform watched (history, not news)
 		}
-		if r.Status == "paused" && r.Waiting == nil {
+		// The run changed: its transitions since the last poll say how (a
+		// pause and resume between two polls leaves the status as it was).
+		if r.Transitions == nil && (reads < maxStatusReads || r.Status == "paused" && r.Waiting == nil) {
+			reads++
 			var st appserver.RunStatus
 			if err := p.callTool(ctx, d, appserver.ToolWorkflowsGetStatus, appserver.RunRef{RunID: id}, &st); err == nil {
 				r = st
 			}
 		}
-		p.recordRunEvent(ctx, d, r, old.status)
-		emitted = true
+		steps, changes := newTransitions(r.Transitions, old, seen)
+		if steps == nil && (!seen || old.status != r.Status) {
+			steps = []appserver.StatusChange{{Status: r.Status}} // without transitions: the status alone
+		}
+		status := old.status
+		for i, c := range steps {
+			rs := r
+			if i < len(steps)-1 || c.Status != r.Status {
+				rs = transitionStatus(r, c)
+			}
+			p.recordRunEvent(ctx, d, rs, status)
+			status = c.Status
+			emitted = true
+		}
+		next[id] = seenRun{status: status, workflow: r.WorkflowID, updated: r.UpdatedAt, changes: changes}
 	}
 	w.seen[d.full] = next
 	if emitted {
 		p.rec.notify(d.full)
 		w.notify(d.org)
 	}
+}
+
+// maxStatusReads bounds the workflows-get_status calls of one poll of an
+// app: runs changed beyond it are recorded by their status alone (their
+// intermediate transitions are found again at their next change, from the
+// status last recorded).
+const maxStatusReads = 32
+
+// newTransitions returns the transitions of a run not recorded yet, each a
+// change of status, and how many of all there are (the next cursor; -1 when
+// there are none to count). A run seen with a cursor continues from it; one
+// seen without (before a platform restart, or over maxStatusReads)
+// continues after the last transition to the status last recorded; a new
+// run starts from its first. Transitions at the same instant are one
+// change (a wait that consumed a buffered signal at once was never
+// observably paused): only the last counts.
+func newTransitions(all []appserver.StatusChange, old seenRun, seen bool) ([]appserver.StatusChange, int) {
+	if all == nil {
+		return nil, -1
+	}
+	from := 0
+	switch {
+	case seen && old.changes >= 0:
+		from = min(old.changes, len(all))
+	case seen:
+		from = len(all)
+		for i := len(all) - 1; i >= 0; i-- {
+			if all[i].Status == old.status && !superseded(all, i) {
+				from = i + 1
+				break
+			}
+		}
+	}
+	var out []appserver.StatusChange
+	status := old.status
+	for i := from; i < len(all); i++ {
+		c := all[i]
+		if superseded(all, i) {
+			continue
+		}
+		if c.Status == status {
+			continue
+		}
+		out = append(out, c)
+		status = c.Status
+	}
+	return out, len(all)
+}
+
+// superseded reports whether the transition at i is followed by another at
+// the same instant (one transaction: only the last was observable).
+func superseded(all []appserver.StatusChange, i int) bool {
+	return i+1 < len(all) && all[i+1].At.Equal(all[i].At)
+}
+
+// transitionStatus is run r as it was after the past transition c: its
+// status, what it waited for, the error it ended with.
+func transitionStatus(r appserver.RunStatus, c appserver.StatusChange) appserver.RunStatus {
+	out := appserver.RunStatus{ID: r.ID, RunID: r.RunID, WorkflowID: r.WorkflowID, Name: r.Name, Status: c.Status, CreatedAt: r.CreatedAt, UpdatedAt: c.At}
+	switch c.Event {
+	case string(executor.EventInputRequested):
+		out.Waiting = &executor.Wait{Kind: "input", Signal: workflow.ResumeSignal, Prompt: c.Detail}
+	case string(executor.EventWaitStarted):
+		out.Waiting = &executor.Wait{Kind: "signal", Signal: strings.TrimPrefix(c.Detail, "signal ")}
+	case string(executor.EventRunFailed), string(executor.EventRunCancelled), string(executor.EventRunTerminated):
+		out.Error = c.Detail
+	}
+	return out
 }
 
 // recordedRuns is the last recorded status of each run of d, from its
@@ -212,7 +316,7 @@ func (p *Platform) recordedRuns(ctx context.Context, d *deployment) map[string]s
 		var rd api.RunEventData
 		if json.Unmarshal(e.Data, &rd) == nil {
 			_, id, _ := strings.Cut(rd.Run, ".")
-			out[id] = seenRun{status: rd.Status, workflow: rd.Workflow}
+			out[id] = seenRun{status: rd.Status, workflow: rd.Workflow, changes: -1}
 		}
 	}
 	return out
