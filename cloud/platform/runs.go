@@ -93,11 +93,21 @@ func (p *Platform) GetRun(ctx context.Context, org, app, runID string) (api.Run,
 	if err != nil {
 		return api.Run{}, err
 	}
-	var st appserver.RunStatus
-	if err := p.callTool(ctx, d, appserver.ToolWorkflowsGetStatus, appserver.RunRef{RunID: runID}, &st); err != nil {
-		return api.Run{}, runError(err, app)
+	st, err := p.runStatus(ctx, d, runID)
+	if err != nil {
+		return api.Run{}, err
 	}
 	return apiRun(app, st), nil
+}
+
+// runStatus is workflows-get_status of a run of app d: its status and
+// transitions.
+func (p *Platform) runStatus(ctx context.Context, d *deployment, runID string) (appserver.RunStatus, error) {
+	var st appserver.RunStatus
+	if err := p.callTool(ctx, d, appserver.ToolWorkflowsGetStatus, appserver.RunRef{RunID: runID}, &st); err != nil {
+		return st, runError(err, d.name)
+	}
+	return st, nil
 }
 
 // ListRuns implements api.RunService.
@@ -310,8 +320,9 @@ const agentStreamPoll = 100 * time.Millisecond
 
 // StreamAgent implements api.RunService: it starts the agent's run like
 // RunAgent, then polls the run's status (every 20ms at first, then every
-// agentStreamPoll) and yields each change until the run ends or pauses,
-// or wait has passed.
+// agentStreamPoll) and yields each status the run went through (from its
+// transitions, so a change between two polls is not lost) until the run
+// ends or pauses, or wait has passed.
 func (p *Platform) StreamAgent(ctx context.Context, org, app, agent string, req api.AgentRunRequest, wait time.Duration) iter.Seq2[api.AgentStreamEvent, error] {
 	return func(yield func(api.AgentStreamEvent, error) bool) {
 		runID, err := p.startAgent(ctx, org, app, agent, req)
@@ -321,29 +332,46 @@ func (p *Platform) StreamAgent(ctx context.Context, org, app, agent string, req 
 		}
 		deadline := time.Now().Add(wait)
 		delay := 20 * time.Millisecond
-		var last api.Run
-		for i := 0; ; i++ {
-			run, err := p.GetRun(ctx, org, app, runID)
+		var (
+			last    seenRun // the last status streamed, and the transitions seen
+			started bool
+		)
+		for {
+			d, err := p.runningApp(org, app)
 			if err != nil {
 				yield(api.AgentStreamEvent{}, err)
 				return
 			}
-			switch {
-			case i == 0:
-				if !yield(api.AgentStreamEvent{Type: api.AgentStarted, Run: run.ID, Status: run.Status}, nil) {
-					return
-				}
-			case run.Status != last.Status:
-				if !yield(api.AgentStreamEvent{Type: api.AgentStatus, Run: run.ID, Status: run.Status, Previous: last.Status}, nil) {
-					return
-				}
+			st, err := p.runStatus(ctx, d, runID)
+			if err != nil {
+				yield(api.AgentStreamEvent{}, err)
+				return
 			}
-			if run.Status == "paused" && run.Waiting != nil && run.Waiting.Kind == "input" && (last.Status != "paused" || last.Waiting == nil) {
-				if !yield(api.AgentStreamEvent{Type: api.AgentHumanInput, Run: run.ID, Status: run.Status, Waiting: run.Waiting}, nil) {
+			run := apiRun(app, st)
+			steps, n := newTransitions(st.Transitions, last, started)
+			if steps == nil && run.Status != last.status {
+				steps = []appserver.StatusChange{{Status: run.Status}}
+			}
+			for i, c := range steps {
+				cur := run
+				if i < len(steps)-1 || c.Status != run.Status {
+					cur = apiRun(app, transitionStatus(st, c))
+				}
+				ev := api.AgentStreamEvent{Type: api.AgentStatus, Run: run.ID, Status: c.Status, Previous: last.status}
+				if !started {
+					ev.Type, ev.Previous, started = api.AgentStarted, "", true
+				}
+				if !yield(ev, nil) {
 					return
 				}
+				if cur.Status == "paused" && cur.Waiting != nil && cur.Waiting.Kind == "input" {
+					if !yield(api.AgentStreamEvent{Type: api.AgentHumanInput, Run: run.ID, Status: cur.Status, Waiting: cur.Waiting}, nil) {
+						return
+					}
+				}
+				last.status = c.Status
 			}
-			last = run
+			last.changes = n
 			if run.Terminal() || run.Status == "paused" || !time.Now().Before(deadline) {
 				res, err := agentResult(app, agent, run)
 				if err != nil {
