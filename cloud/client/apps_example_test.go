@@ -68,3 +68,30 @@ func ExampleClient_DeployApp() {
 	run, _ = c.WaitRun(ctx, run.ID, nil)
 	fmt.Println(run.Status, string(run.Result))
 }
+
+// Stream an agent's run: its status as it goes, its question, and the
+// answer with the tokens and cost it took; answer a question by the
+// agent's name.
+func ExampleClient_StreamAgent() {
+	c, _ := client.FromEnv()
+	ctx := context.Background()
+	for ev, err := range c.StreamAgent(ctx, "approval", "publisher", "publish the launch post", 0) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		switch ev.Type {
+		case api.AgentStarted, api.AgentStatus:
+			fmt.Println(ev.Run, ev.Status)
+		case api.AgentHumanInput:
+			fmt.Println("the agent asks:", ev.Waiting.Prompt)
+		case api.AgentResult:
+			if u := ev.Result.Usage; u != nil {
+				fmt.Println(ev.Result.Answer, u.Tokens.InputTokens, u.Tokens.OutputTokens, u.Cost.USD)
+			}
+		}
+	}
+	// The agent's one paused run, answered.
+	if _, err := c.ResumeAgent(ctx, "approval", "publisher", api.AgentRunControl{Payload: json.RawMessage(`"yes"`)}); err != nil {
+		log.Fatal(err)
+	}
+}
