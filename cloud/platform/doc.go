@@ -4,7 +4,9 @@
 // keeps them in step: deployments are stored, run, served at
 // /servers/{org}.{name}/mcp, and brought back after the platform restarts;
 // what the runtime reports (events, stderr) is written to the store in
-// batches; shutdown is graceful.
+// batches, and log lines also reach the followers of the org's events live
+// (logevents.go); deployed apps' runs are driven over MCP (runs.go) and
+// watched into run events (runs_watch.go); shutdown is graceful.
 //
 // Quick start (what `mcp-agent cloud up` does):
 //
