@@ -72,7 +72,6 @@ type apps struct {
 	mu       sync.Mutex
 	masks    map[string][]string    // secret values to mask in each app's logs
 	sessions map[string]*appSession // by full name
-	passive  map[string]*passiveRuns
 	deploys  map[string]*sync.Mutex // serialises deploys of one name
 }
 
@@ -94,7 +93,7 @@ func (p *Platform) startApps(ctx context.Context) error {
 	}
 	p.apps = &apps{
 		rt: rt, dir: filepath.Join(p.dataDir, "apps"), secrets: &secretBox{dir: p.dataDir}, watch: newRunWatcher(),
-		sessions: map[string]*appSession{}, passive: map[string]*passiveRuns{}, deploys: map[string]*sync.Mutex{}, masks: map[string][]string{},
+		sessions: map[string]*appSession{}, deploys: map[string]*sync.Mutex{}, masks: map[string][]string{},
 	}
 	if err := os.MkdirAll(filepath.Join(p.apps.dir, ".incoming"), 0o700); err != nil {
 		return fmt.Errorf("platform: apps directory: %w", err)
@@ -153,14 +152,10 @@ func (p *Platform) closeApps(ctx context.Context) error {
 	}
 	a.mu.Lock()
 	sessions := a.sessions
-	passive := a.passive
-	a.sessions, a.passive = map[string]*appSession{}, map[string]*passiveRuns{}
+	a.sessions = map[string]*appSession{}
 	a.mu.Unlock()
 	for _, s := range sessions {
 		s.close()
-	}
-	for _, pr := range passive {
-		pr.close()
 	}
 	return a.rt.Close(ctx)
 }
@@ -914,7 +909,6 @@ func (p *Platform) DeleteApp(ctx context.Context, org, name string) error {
 	d.mu.Unlock()
 	p.gw.Unregister(d.full)
 	p.dropSession(d.full)
-	p.dropPassive(d.full)
 	if err := p.apps.rt.Delete(ctx, d.full); err != nil && !errors.Is(err, runtime.ErrNotFound) {
 		p.logger.Error("runtime delete", "app", d.full, "err", err)
 	}

@@ -227,13 +227,24 @@ func TestAppDeployRunResume(t *testing.T) {
 		t.Errorf("agent run after resume: %+v %s", run, run.Result)
 	}
 
-	// Pause and stop.
+	// Pausing a finished run or an unknown one says why.
+	if _, err := c.PauseRun(ctx, run.ID); !client.IsStatus(err, http.StatusConflict) || !strings.Contains(err.Error(), "it is completed") {
+		t.Errorf("pause a completed run: %v", err)
+	}
+	if _, err := c.PauseRun(ctx, "approval.no-such-run"); !client.IsStatus(err, http.StatusNotFound) || !strings.Contains(err.Error(), `"no-such-run" not found`) {
+		t.Errorf("pause an unknown run: %v", err)
+	}
+
+	// Pause (twice: the second is answered with the paused run) and stop.
 	r2, err := c.RunWorkflow(ctx, "approval", "approve", json.RawMessage(`{"title":"Two","body":"b"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.PauseRun(ctx, r2.ID); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := c.PauseRun(ctx, r2.ID); err != nil {
+		t.Errorf("pause a paused run: %v", err)
 	}
 	if r, err := c.StopRun(ctx, r2.ID); err != nil || r.ID != r2.ID {
 		t.Fatalf("stop: %+v %v", r, err)

@@ -5,11 +5,6 @@ package platform
 // workflows-* tools and run resources). Run control and durability are the
 // app's: its local executor journals every run in the app's state
 // directory, so paused runs survive the app's and the platform's restarts.
-//
-// One operation has no MCP tool: pause. The platform journals it with a
-// passive local executor on the app's run database, which the app's
-// executor picks up within its poll interval (250ms), as the `mcp-agent
-// workflows pause` command does.
 
 import (
 	"context"
@@ -17,9 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"log/slog"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -29,8 +22,6 @@ import (
 	"github.com/mcp-agent-go/mcp-agent/cloud/api"
 	"github.com/mcp-agent-go/mcp-agent/cloud/store"
 	"github.com/mcp-agent-go/mcp-agent/executor"
-	"github.com/mcp-agent-go/mcp-agent/executor/local"
-	"github.com/mcp-agent-go/mcp-agent/workflow"
 )
 
 // runStatuses are the statuses a run filter accepts.
@@ -228,56 +219,22 @@ func (p *Platform) StopRun(ctx context.Context, org, app, runID string) (api.Run
 	return p.GetRun(ctx, org, app, runID)
 }
 
-// PauseRun implements api.RunService (see the note at the top of the file).
+// PauseRun implements api.RunService: the app's workflows-pause tool pauses
+// the run through its executor (local or Temporal). Pausing a run that is
+// paused already (by a pause, or waiting for input) is not an error here:
+// the run is answered as it is.
 func (p *Platform) PauseRun(ctx context.Context, org, app, runID string) (api.Run, error) {
 	d, err := p.runningApp(org, app)
 	if err != nil {
 		return api.Run{}, err
 	}
-	ex, err := p.passiveRuns(ctx, d)
-	if err != nil {
-		return api.Run{}, err
-	}
-	if err := ex.Pause(ctx, runID); err != nil {
-		switch {
-		case errors.Is(err, executor.ErrRunNotFound):
-			return api.Run{}, api.NotFound("app %q: run %q not found", app, runID)
-		case errors.Is(err, executor.ErrRunFinished):
-			return api.Run{}, api.Conflict("app %q: %v", app, err)
+	if err := p.callTool(ctx, d, appserver.ToolWorkflowsPause, appserver.RunRef{RunID: runID}, nil); err != nil {
+		var te *toolError
+		if !errors.As(err, &te) || !strings.Contains(te.msg, appserver.ErrAlreadyPaused.Error()) {
+			return api.Run{}, runError(err, app)
 		}
-		return api.Run{}, err
 	}
 	return p.GetRun(ctx, org, app, runID)
-}
-
-// passiveRuns is a passive local executor on an app's run database.
-type passiveRuns struct{ ex *local.Executor }
-
-func (r *passiveRuns) close() { _ = r.ex.Close() }
-
-func (p *Platform) passiveRuns(ctx context.Context, d *deployment) (*local.Executor, error) {
-	p.apps.mu.Lock()
-	defer p.apps.mu.Unlock()
-	if r := p.apps.passive[d.full]; r != nil {
-		return r.ex, nil
-	}
-	ex, err := local.Open(ctx, filepath.Join(p.apps.stateDir(d.id), "runs.db"), workflow.NewRegistry(), &local.Options{Passive: true, Logger: quieter(p.logger, slog.LevelError)})
-	if err != nil {
-		return nil, fmt.Errorf("open the run database of app %s: %w", d.full, err)
-	}
-	p.apps.passive[d.full] = &passiveRuns{ex: ex}
-	return ex, nil
-}
-
-// dropPassive closes the passive executor of a deleted app.
-func (p *Platform) dropPassive(full string) {
-	p.apps.mu.Lock()
-	r := p.apps.passive[full]
-	delete(p.apps.passive, full)
-	p.apps.mu.Unlock()
-	if r != nil {
-		r.close()
-	}
 }
 
 // RunAgent implements api.RunService: the agent runs as its durable
