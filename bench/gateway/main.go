@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -70,6 +71,7 @@ func serve(args []string) error {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	modeFlag := fs.String("mode", "shared", "shared or per-session")
 	debug := fs.Bool("debug", false, "log at debug level")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the gateway to this file (until shutdown)")
 	fs.Parse(args)
 	command := fs.Args()
 	if len(command) == 0 {
@@ -88,6 +90,19 @@ func serve(args []string) error {
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	srv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("http://%s/servers/bench/mcp\n", l.Addr())
@@ -130,6 +145,7 @@ func drive(args []string) error {
 	url := fs.String("url", "", "Streamable HTTP (or with -sse, SSE) endpoint; empty: run the command after -- over stdio")
 	protocol := fs.String("protocol", "", "protocol version the client asks for (empty: the SDK default)")
 	sse := fs.Bool("sse", false, "the endpoint is a legacy SSE endpoint")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured calls to this file")
 	fs.Parse(args)
 	command := fs.Args()
 	if *url == "" && len(command) == 0 {
@@ -174,6 +190,16 @@ func drive(args []string) error {
 		lat       = make([]time.Duration, 0, *calls)
 		wg        sync.WaitGroup
 	)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+	}
 	start := time.Now()
 	for i, cs := range css {
 		for k := range *conc {
@@ -208,6 +234,9 @@ func drive(args []string) error {
 	}
 	wg.Wait()
 	wall := time.Since(start)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	slices.Sort(lat)
 	if len(lat) > 0 {
 		res.P50ms = ms(lat[len(lat)/2])

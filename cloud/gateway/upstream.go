@@ -66,6 +66,9 @@ type call struct {
 	// progress, if set, receives the call's progress notifications (with the
 	// rewritten token; the callee restores the client's).
 	progress func(*mcp.ProgressNotificationParams)
+	// relay, if set, sends the server's requests for this call to the
+	// client (the fast path's own stream); otherwise hooks.request does.
+	relay func(ctx context.Context, req *jsonrpc.Request) (any, error)
 
 	id    int64  // upstream ID, assigned by upstream.call
 	token string // upstream progress token, "" if none
@@ -482,6 +485,8 @@ func (u *upstream) relay(m *jsonrpc.Request) {
 			err = rpcError(CodeUnroutable, "gateway: server %q sent %s while no client request was in flight; it can only be relayed during a client's call", u.server, m.Method)
 		case target == nil:
 			err = rpcError(CodeUnroutable, "gateway: shared server %q sent %s while %d client sessions had calls in flight, so the gateway cannot tell which one it is for; deploy the server in per-session mode to use %s", u.server, m.Method, owners, m.Method)
+		case target.relay != nil:
+			res, err = target.relay(ctx, m)
 		case u.hooks.request == nil:
 			err = rpcError(jsonrpc.CodeMethodNotFound, "gateway: %s is not supported", m.Method)
 		default:
