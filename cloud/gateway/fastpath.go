@@ -264,6 +264,7 @@ func (s *stdioServer) forwardFast(w http.ResponseWriter, r *http.Request, fs *fa
 		fs.mu.Unlock()
 	}()
 
+	s.served.Add(1)
 	st := &fastStream{w: w, fs: fs, ctx: ctx}
 	raw, err := s.callFast(ctx, fs, method, params, st)
 	st.finish(rawID, raw, err)

@@ -69,6 +69,7 @@ type stdioServer struct {
 	fastMu sync.RWMutex
 	fast   map[string]*fastSession // 2025-era sessions by ID (fastpath.go)
 	fastWG sync.WaitGroup          // their watchers
+	served atomic.Int64            // requests the fast path answered
 }
 
 func newStdioServer(g *Gateway, name string, b StdioBackend, mode Mode) *stdioServer {
