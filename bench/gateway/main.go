@@ -8,6 +8,9 @@
 //	    runs echo calls and prints one JSON result line
 //	gatewaybench table [-rss FILE] < results.jsonl
 //	    prints the comparison table with ratios
+//	gatewaybench floor -addr 127.0.0.1:0
+//	    serves canned MCP answers over HTTP (application/json, no work):
+//	    the go-sdk client's own share of a Streamable HTTP call
 //
 // Every call carries a unique payload; a response carrying another payload
 // counts as misrouted.
@@ -51,6 +54,8 @@ func main() {
 		err = drive(os.Args[2:])
 	case "table":
 		err = table(os.Args[2:])
+	case "floor":
+		err = floor(os.Args[2:])
 	default:
 		usage()
 	}
@@ -61,7 +66,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: gatewaybench serve|drive|table [flags] [-- command args...]")
+	fmt.Fprintln(os.Stderr, "usage: gatewaybench serve|drive|table|floor [flags] [-- command args...]")
 	os.Exit(2)
 }
 
@@ -339,6 +344,69 @@ func table(args []string) error {
 		if r.FirstError != "" {
 			fmt.Printf("%s (%d x %d): first error: %s\n", r.Name, r.Sessions, r.Concurrency, r.FirstError)
 		}
+	}
+	return nil
+}
+
+// floor serves the smallest Streamable HTTP server the go-sdk client
+// accepts: initialize and tools/call echo answered at once with canned
+// application/json responses, one session ID for all. A drive against it
+// measures what the client and loopback HTTP cost by themselves.
+func floor(args []string) error {
+	fs := flag.NewFlagSet("floor", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	fs.Parse(args)
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("http://%s/mcp\n", l.Addr())
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		var m struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+			Params struct {
+				Arguments struct {
+					Message string `json:"message"`
+				} `json:"arguments"`
+			} `json:"params"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Mcp-Session-Id", "floor")
+		if m.ID == nil {
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		var result any
+		switch m.Method {
+		case "initialize":
+			result = map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{"tools": map[string]any{}},
+				"serverInfo": map[string]any{"name": "floor", "version": "v0"}}
+		case "tools/call":
+			result = map[string]any{"content": []any{map[string]any{"type": "text", "text": "Echo: " + m.Params.Arguments.Message}}}
+		default:
+			result = map[string]any{}
+		}
+		data, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": m.ID, "result": result})
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+		w.Write(data)
+	})}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(l); err != http.ErrServerClosed {
+		return err
 	}
 	return nil
 }

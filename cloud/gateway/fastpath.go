@@ -71,11 +71,17 @@ type fastSession struct {
 	protocol string      // negotiated protocol version
 	ready    atomic.Bool // notifications/initialized received
 
+	// The idle timer, checked when it fires rather than reset per request:
+	// it closes the session if no POST is being served and none ended
+	// within the timeout.
+	refs    atomic.Int64 // POSTs being served
+	lastEnd atomic.Int64 // when the last one ended (monotonic ns since start)
+	start   time.Time
+
 	mu        sync.Mutex
 	calls     map[string]context.CancelFunc // fast-path requests in flight, by idKey of the client's ID
 	relays    map[string]chan *jsonrpc.Response
 	nextRelay int64
-	refs      int         // requests being served (the idle timer is stopped while > 0)
 	timer     *time.Timer // idle timer; nil if none or the session ended
 }
 
@@ -87,10 +93,12 @@ func (s *stdioServer) addSession(f *frontend, ss *mcp.ServerSession, protocol st
 	if id == "" {
 		return
 	}
-	fs := &fastSession{id: id, ss: ss, f: f, protocol: protocol,
+	fs := &fastSession{id: id, ss: ss, f: f, protocol: protocol, start: time.Now(),
 		calls: make(map[string]context.CancelFunc), relays: make(map[string]chan *jsonrpc.Response)}
 	if t := s.g.opts.SessionIdleTimeout; t > 0 {
-		fs.timer = time.AfterFunc(t, func() { _ = ss.Close() })
+		fs.mu.Lock()
+		fs.timer = time.AfterFunc(t, func() { fs.idle(t) })
+		fs.mu.Unlock()
 	}
 	s.fastMu.Lock()
 	if s.closed {
@@ -129,24 +137,33 @@ func (s *stdioServer) lookupSession(id string) *fastSession {
 	return s.fast[id]
 }
 
-// begin and end bracket every request of the session: the idle timer runs
+// begin and end bracket every POST of the session: the session is idle
 // only while none is being served (the SDK's rule).
-func (fs *fastSession) begin() {
-	fs.mu.Lock()
-	if fs.refs == 0 && fs.timer != nil {
-		fs.timer.Stop()
-	}
-	fs.refs++
-	fs.mu.Unlock()
+func (fs *fastSession) begin() { fs.refs.Add(1) }
+
+func (fs *fastSession) end() {
+	fs.lastEnd.Store(int64(time.Since(fs.start)))
+	fs.refs.Add(-1)
 }
 
-func (fs *fastSession) end(timeout time.Duration) {
-	fs.mu.Lock()
-	fs.refs--
-	if fs.refs == 0 && fs.timer != nil {
-		fs.timer.Reset(timeout)
+// idle runs when the idle timer fires: it closes the session, or sets the
+// timer again for the time left.
+func (fs *fastSession) idle(timeout time.Duration) {
+	left := timeout
+	if fs.refs.Load() == 0 {
+		left = timeout - (time.Since(fs.start) - time.Duration(fs.lastEnd.Load()))
 	}
-	fs.mu.Unlock()
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.timer == nil {
+		return // the session ended
+	}
+	if left > 0 {
+		fs.timer.Reset(left)
+		return
+	}
+	fs.timer = nil
+	go func() { _ = fs.ss.Close() }()
 }
 
 func (fs *fastSession) stopTimer() {
@@ -214,20 +231,18 @@ func (s *stdioServer) serveFast(w http.ResponseWriter, r *http.Request, fs *fast
 // clientID decodes a JSON-RPC ID: nil if absent, ok false if not a string
 // or number.
 func clientID(raw json.RawMessage) (any, bool) {
-	if len(raw) == 0 {
+	if len(raw) == 0 || string(raw) == "null" {
 		return nil, true
 	}
-	var id any
+	if raw[0] != '"' { // a number: the common case, without reflection
+		f, err := strconv.ParseFloat(string(raw), 64)
+		return f, err == nil
+	}
+	var id string
 	if json.Unmarshal(raw, &id) != nil {
 		return nil, false
 	}
-	switch id.(type) {
-	case string, float64:
-		return id, true
-	case nil:
-		return nil, true
-	}
-	return nil, false
+	return id, true
 }
 
 // hasMeta reports whether params (a JSON object or nothing) have _meta, or
@@ -235,6 +250,9 @@ func clientID(raw json.RawMessage) (any, bool) {
 func hasMeta(params json.RawMessage) bool {
 	if len(params) == 0 || string(params) == "null" {
 		return false
+	}
+	if !bytes.Contains(params, []byte("_meta")) && !bytes.Contains(params, []byte(`\u`)) {
+		return false // the key can only be spelled so (or escaped)
 	}
 	var p struct {
 		Meta json.RawMessage `json:"_meta"`

@@ -116,7 +116,7 @@ func (s *stdioServer) serveMCP(w http.ResponseWriter, r *http.Request) {
 		if fs := s.lookupSession(r.Header.Get("Mcp-Session-Id")); fs != nil {
 			// Like the SDK's timer, the idle timer pauses while POSTs are served.
 			fs.begin()
-			defer fs.end(s.g.opts.SessionIdleTimeout)
+			defer fs.end()
 			if s.serveFast(w, r, fs) {
 				return
 			}

@@ -205,8 +205,7 @@ func (u *upstream) call(ctx context.Context, c *call, encode func(token any) (js
 		u.forget(c)
 		return nil, err
 	}
-	id, _ := jsonrpc.MakeID(float64(c.id))
-	if err := u.send(ctx, &jsonrpc.Request{ID: id, Method: c.method, Params: params}); err != nil {
+	if err := u.write(ctx, encodeRequest(c.id, c.method, params)); err != nil {
 		if u.forget(c) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -280,7 +279,11 @@ func (u *upstream) send(ctx context.Context, msg jsonrpc.Message) error {
 	if err != nil {
 		return fmt.Errorf("encoding message for server %q: %w", u.server, err)
 	}
-	data = append(data, '\n')
+	return u.write(ctx, append(data, '\n'))
+}
+
+// write writes one encoded message, newline included, to the process.
+func (u *upstream) write(ctx context.Context, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -294,6 +297,39 @@ func (u *upstream) send(ctx context.Context, msg jsonrpc.Message) error {
 		return ErrExited
 	}
 	return nil
+}
+
+// encodeRequest encodes a request with an integer ID, newline included,
+// without the generic encoder: params are valid JSON without line breaks
+// (from json.Marshal, or compacted by the fast path).
+func encodeRequest(id int64, method string, params json.RawMessage) []byte {
+	b := make([]byte, 0, len(method)+len(params)+64)
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, `,"method":`...)
+	if plainString(method) {
+		b = append(b, '"')
+		b = append(b, method...)
+		b = append(b, '"')
+	} else {
+		m, _ := json.Marshal(method)
+		b = append(b, m...)
+	}
+	if len(params) > 0 {
+		b = append(b, `,"params":`...)
+		b = append(b, params...)
+	}
+	return append(b, '}', '\n')
+}
+
+// plainString reports whether s needs no escaping in a JSON string.
+func plainString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 func (u *upstream) notifyLoop() {
