@@ -160,6 +160,11 @@ func drive(args []string) error {
 	defer cancel()
 
 	client := mcp.NewClient(&mcp.Implementation{Name: "gatewaybench", Version: "v0"}, nil)
+	// Go's default transport keeps 2 idle connections per host: with more
+	// concurrent sessions, most calls would open a new TCP connection.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 2 * *sessions * *conc
+	httpClient := &http.Client{Transport: tr}
 	css := make([]*mcp.ClientSession, *sessions)
 	for i := range css {
 		var t mcp.Transport
@@ -168,9 +173,9 @@ func drive(args []string) error {
 			cmd := exec.Command(command[0], command[1:]...)
 			t = &mcp.CommandTransport{Command: cmd}
 		case *sse:
-			t = &mcp.SSEClientTransport{Endpoint: *url}
+			t = &mcp.SSEClientTransport{Endpoint: *url, HTTPClient: httpClient}
 		default:
-			t = &mcp.StreamableClientTransport{Endpoint: *url}
+			t = &mcp.StreamableClientTransport{Endpoint: *url, HTTPClient: httpClient}
 		}
 		cs, err := client.Connect(ctx, t, &mcp.ClientSessionOptions{ProtocolVersion: *protocol})
 		if err != nil {
