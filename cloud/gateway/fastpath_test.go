@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -243,5 +244,31 @@ func TestFastPathIdleTimeout(t *testing.T) {
 	waitFor(t, 10*time.Second, func() bool { return s.lookupSession(id) == nil })
 	if r := do(t, "POST", endpoint, `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`, h); r.status != http.StatusNotFound {
 		t.Errorf("after the idle timeout: status %d, want 404 (body %s)", r.status, r.body)
+	}
+}
+
+// TestEncodeRequest: the hand-built requests decode, with the SDK's
+// decoder, to what was encoded, on one line.
+func TestEncodeRequest(t *testing.T) {
+	for _, tc := range []struct {
+		method string
+		params string
+	}{
+		{"tools/call", `{"name":"echo","arguments":{"message":"x"}}`},
+		{"notifications/initialized", ""},
+		{"odd\"method\n<&>é", `[1,2]`},
+	} {
+		data := encodeRequest(42, tc.method, json.RawMessage(tc.params))
+		if n := strings.Count(string(data), "\n"); n != 1 || data[len(data)-1] != '\n' {
+			t.Errorf("%q: %d newlines, want one at the end", data, n)
+		}
+		msg, err := jsonrpc.DecodeMessage(data[:len(data)-1])
+		if err != nil {
+			t.Fatalf("%q: %v", data, err)
+		}
+		req, ok := msg.(*jsonrpc.Request)
+		if !ok || req.Method != tc.method || string(req.Params) != tc.params || req.ID.Raw() != int64(42) {
+			t.Errorf("%q decoded to %+v", data, msg)
+		}
 	}
 }
