@@ -128,6 +128,15 @@ func (s *stdioServer) markReady(ss *mcp.ServerSession) {
 	}
 }
 
+// retire stops serving session id on the fast path: it is being deleted,
+// and the SDK answers whatever comes after. The session stays known (for
+// the idle timer) until it ends.
+func (s *stdioServer) retire(id string) {
+	if fs := s.lookupSession(id); fs != nil {
+		fs.ready.Store(false)
+	}
+}
+
 func (s *stdioServer) lookupSession(id string) *fastSession {
 	if id == "" {
 		return nil
@@ -154,16 +163,18 @@ func (fs *fastSession) idle(timeout time.Duration) {
 		left = timeout - (time.Since(fs.start) - time.Duration(fs.lastEnd.Load()))
 	}
 	fs.mu.Lock()
-	defer fs.mu.Unlock()
 	if fs.timer == nil {
+		fs.mu.Unlock()
 		return // the session ended
 	}
 	if left > 0 {
 		fs.timer.Reset(left)
+		fs.mu.Unlock()
 		return
 	}
 	fs.timer = nil
-	go func() { _ = fs.ss.Close() }()
+	fs.mu.Unlock()
+	_ = fs.ss.Close()
 }
 
 func (fs *fastSession) stopTimer() {

@@ -228,6 +228,14 @@ func TestFastPathHTTP(t *testing.T) {
 	if n := g.lookup("t").stdio.served.Load() - before; n != 0 {
 		t.Errorf("fast path answered a request with a bad protocol version")
 	}
+
+	// After DELETE the session is gone for the fast path too.
+	if r := do(t, "DELETE", endpoint, "", h); r.status != http.StatusNoContent {
+		t.Fatalf("DELETE: status %d, body %s", r.status, r.body)
+	}
+	if r := do(t, "POST", endpoint, `{"jsonrpc":"2.0","id":10,"method":"tools/list"}`, h); r.status != http.StatusNotFound {
+		t.Errorf("after DELETE: status %d, want 404 (body %s)", r.status, r.body)
+	}
 }
 
 // TestFastPathIdleTimeout: sessions the fast path serves are still closed

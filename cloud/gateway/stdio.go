@@ -112,7 +112,10 @@ func (s *stdioServer) serveMCP(w http.ResponseWriter, r *http.Request) {
 		s.stateless.ServeHTTP(jw, r)
 		return
 	}
-	if r.Method == http.MethodPost {
+	switch r.Method {
+	case http.MethodDelete:
+		s.retire(r.Header.Get("Mcp-Session-Id"))
+	case http.MethodPost:
 		if fs := s.lookupSession(r.Header.Get("Mcp-Session-Id")); fs != nil {
 			// Like the SDK's timer, the idle timer pauses while POSTs are served.
 			fs.begin()
