@@ -16,6 +16,10 @@ package gateway
 // notification would land on the standalone GET stream, which stateless
 // clients do not have.
 //
+// The common request of an established 2025-era session (tools/call and
+// the other forwarded reads, without _meta) skips the front and the SDK's
+// handler: see fastpath.go.
+//
 // Shared mode: one front and one upstream slot for all sessions. PerSession
 // mode: each new HTTP session gets its own front and its own slot (process),
 // so nothing the process sends can reach another session.
