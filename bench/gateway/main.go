@@ -8,6 +8,9 @@
 //	    runs echo calls and prints one JSON result line
 //	gatewaybench table [-rss FILE] < results.jsonl
 //	    prints the comparison table with ratios
+//	gatewaybench floor -addr 127.0.0.1:0
+//	    serves canned MCP answers over HTTP (application/json, no work):
+//	    the go-sdk client's own share of a Streamable HTTP call
 //
 // Every call carries a unique payload; a response carrying another payload
 // counts as misrouted.
@@ -25,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -50,6 +54,8 @@ func main() {
 		err = drive(os.Args[2:])
 	case "table":
 		err = table(os.Args[2:])
+	case "floor":
+		err = floor(os.Args[2:])
 	default:
 		usage()
 	}
@@ -60,7 +66,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: gatewaybench serve|drive|table [flags] [-- command args...]")
+	fmt.Fprintln(os.Stderr, "usage: gatewaybench serve|drive|table|floor [flags] [-- command args...]")
 	os.Exit(2)
 }
 
@@ -70,6 +76,7 @@ func serve(args []string) error {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	modeFlag := fs.String("mode", "shared", "shared or per-session")
 	debug := fs.Bool("debug", false, "log at debug level")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the gateway to this file (until shutdown)")
 	fs.Parse(args)
 	command := fs.Args()
 	if len(command) == 0 {
@@ -88,6 +95,19 @@ func serve(args []string) error {
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	srv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("http://%s/servers/bench/mcp\n", l.Addr())
@@ -130,6 +150,7 @@ func drive(args []string) error {
 	url := fs.String("url", "", "Streamable HTTP (or with -sse, SSE) endpoint; empty: run the command after -- over stdio")
 	protocol := fs.String("protocol", "", "protocol version the client asks for (empty: the SDK default)")
 	sse := fs.Bool("sse", false, "the endpoint is a legacy SSE endpoint")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured calls to this file")
 	fs.Parse(args)
 	command := fs.Args()
 	if *url == "" && len(command) == 0 {
@@ -139,6 +160,11 @@ func drive(args []string) error {
 	defer cancel()
 
 	client := mcp.NewClient(&mcp.Implementation{Name: "gatewaybench", Version: "v0"}, nil)
+	// Go's default transport keeps 2 idle connections per host: with more
+	// concurrent sessions, most calls would open a new TCP connection.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 2 * *sessions * *conc
+	httpClient := &http.Client{Transport: tr}
 	css := make([]*mcp.ClientSession, *sessions)
 	for i := range css {
 		var t mcp.Transport
@@ -147,9 +173,9 @@ func drive(args []string) error {
 			cmd := exec.Command(command[0], command[1:]...)
 			t = &mcp.CommandTransport{Command: cmd}
 		case *sse:
-			t = &mcp.SSEClientTransport{Endpoint: *url}
+			t = &mcp.SSEClientTransport{Endpoint: *url, HTTPClient: httpClient}
 		default:
-			t = &mcp.StreamableClientTransport{Endpoint: *url}
+			t = &mcp.StreamableClientTransport{Endpoint: *url, HTTPClient: httpClient}
 		}
 		cs, err := client.Connect(ctx, t, &mcp.ClientSessionOptions{ProtocolVersion: *protocol})
 		if err != nil {
@@ -174,6 +200,16 @@ func drive(args []string) error {
 		lat       = make([]time.Duration, 0, *calls)
 		wg        sync.WaitGroup
 	)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+	}
 	start := time.Now()
 	for i, cs := range css {
 		for k := range *conc {
@@ -208,6 +244,9 @@ func drive(args []string) error {
 	}
 	wg.Wait()
 	wall := time.Since(start)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	slices.Sort(lat)
 	if len(lat) > 0 {
 		res.P50ms = ms(lat[len(lat)/2])
@@ -310,6 +349,69 @@ func table(args []string) error {
 		if r.FirstError != "" {
 			fmt.Printf("%s (%d x %d): first error: %s\n", r.Name, r.Sessions, r.Concurrency, r.FirstError)
 		}
+	}
+	return nil
+}
+
+// floor serves the smallest Streamable HTTP server the go-sdk client
+// accepts: initialize and tools/call echo answered at once with canned
+// application/json responses, one session ID for all. A drive against it
+// measures what the client and loopback HTTP cost by themselves.
+func floor(args []string) error {
+	fs := flag.NewFlagSet("floor", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	fs.Parse(args)
+	l, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("http://%s/mcp\n", l.Addr())
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		var m struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+			Params struct {
+				Arguments struct {
+					Message string `json:"message"`
+				} `json:"arguments"`
+			} `json:"params"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Mcp-Session-Id", "floor")
+		if m.ID == nil {
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		var result any
+		switch m.Method {
+		case "initialize":
+			result = map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{"tools": map[string]any{}},
+				"serverInfo": map[string]any{"name": "floor", "version": "v0"}}
+		case "tools/call":
+			result = map[string]any{"content": []any{map[string]any{"type": "text", "text": "Echo: " + m.Params.Arguments.Message}}}
+		default:
+			result = map[string]any{}
+		}
+		data, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": m.ID, "result": result})
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+		w.Write(data)
+	})}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(l); err != http.ErrServerClosed {
+		return err
 	}
 	return nil
 }

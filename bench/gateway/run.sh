@@ -69,6 +69,14 @@ drive direct-stdio 1 1 -- "$NODE" "$EVERYTHING" stdio
 drive direct-stdio 8 1 -- "$NODE" "$EVERYTHING" stdio
 drive direct-stdio 1 8 -- "$NODE" "$EVERYTHING" stdio
 
+echo "HTTP floor (canned answers, no server)" >&2
+"$BENCH" floor -addr 127.0.0.1:0 >"$WORK/floor.url" &
+FL=$!
+PIDS+=("$FL")
+for _ in $(seq 1 100); do [ -s "$WORK/floor.url" ] && break; sleep 0.1; done
+drive http-floor 1 1 -url "$(head -1 "$WORK/floor.url")" -protocol 2025-11-25
+kill "$FL"; wait "$FL" 2>/dev/null || true
+
 for mode in shared per-session; do
 	echo "gateway ($mode)" >&2
 	"$BENCH" serve -addr 127.0.0.1:0 -mode "$mode" -- "$NODE" "$EVERYTHING" stdio >"$WORK/gw.url" 2>"$WORK/gw.log" &

@@ -16,6 +16,10 @@ package gateway
 // notification would land on the standalone GET stream, which stateless
 // clients do not have.
 //
+// The common request of an established 2025-era session (tools/call and
+// the other forwarded reads, without _meta) skips the front and the SDK's
+// handler: see fastpath.go.
+//
 // Shared mode: one front and one upstream slot for all sessions. PerSession
 // mode: each new HTTP session gets its own front and its own slot (process),
 // so nothing the process sends can reach another session.
@@ -65,15 +69,21 @@ type stdioServer struct {
 	probed   *mcp.InitializeResult // PerSession: the handshake of the server/discover probe
 
 	probeMu sync.Mutex // serializes probes
+
+	fastMu sync.RWMutex
+	fast   map[string]*fastSession // 2025-era sessions by ID (fastpath.go)
+	fastWG sync.WaitGroup          // their watchers
+	served atomic.Int64            // requests the fast path answered
 }
 
 func newStdioServer(g *Gateway, name string, b StdioBackend, mode Mode) *stdioServer {
-	s := &stdioServer{g: g, name: name, backend: b, mode: mode, sessions: make(map[*frontend]struct{})}
+	s := &stdioServer{g: g, name: name, backend: b, mode: mode, sessions: make(map[*frontend]struct{}), fast: make(map[string]*fastSession)}
 	httpOpts := mcp.StreamableHTTPOptions{
 		Logger:                     g.sdkLogger,
 		DisableLocalhostProtection: true, // the gateway checks Host itself, with its allowlist
 		MaxRequestBodyBytes:        g.opts.MaxRequestBytes,
-		SessionTimeout:             g.opts.SessionIdleTimeout,
+		// No SessionTimeout: the fast path, which the SDK's timer does not
+		// see, keeps the idle timeout of every session.
 	}
 	if mode == Shared {
 		s.shared = s.newFrontend(s.newSlot(nil))
@@ -106,13 +116,28 @@ func (s *stdioServer) serveMCP(w http.ResponseWriter, r *http.Request) {
 		s.stateless.ServeHTTP(jw, r)
 		return
 	}
+	switch r.Method {
+	case http.MethodDelete:
+		s.retire(r.Header.Get("Mcp-Session-Id"))
+	case http.MethodPost:
+		if fs := s.lookupSession(r.Header.Get("Mcp-Session-Id")); fs != nil {
+			// Like the SDK's timer, the idle timer pauses while POSTs are served.
+			fs.begin()
+			defer fs.end()
+			if s.serveFast(w, r, fs) {
+				return
+			}
+		}
+	}
 	s.stateful.ServeHTTP(jw, r)
 }
 
 // close ends every session and process of the server.
 func (s *stdioServer) close() {
 	s.mu.Lock()
+	s.fastMu.Lock()
 	s.closed = true
+	s.fastMu.Unlock()
 	fronts := make([]*frontend, 0, len(s.sessions)+1)
 	for f := range s.sessions {
 		fronts = append(fronts, f)
@@ -134,6 +159,7 @@ func (s *stdioServer) close() {
 		}
 	}
 	s.wg.Wait()
+	s.fastWG.Wait()
 }
 
 // A slot holds the current upstream of a shared server or of one session,
@@ -438,7 +464,12 @@ func (f *frontend) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 			return f.initialize(ctx, next, method, req)
 		case "server/discover":
 			return f.discover(ctx, next, method, req)
-		case "ping", "notifications/initialized", "notifications/cancelled",
+		case "notifications/initialized":
+			if ss, ok := req.GetSession().(*mcp.ServerSession); ok {
+				f.s.markReady(ss)
+			}
+			return next(ctx, method, req)
+		case "ping", "notifications/cancelled",
 			"resources/subscribe", "resources/unsubscribe":
 			// Handled by the SDK (subscriptions call our Subscribe handlers).
 			return next(ctx, method, req)
@@ -509,6 +540,15 @@ func (f *frontend) initialize(ctx context.Context, next mcp.MethodHandler, metho
 	ir, ok := res.(*mcp.InitializeResult)
 	if !ok {
 		return res, nil
+	}
+	if ss, ok := req.GetSession().(*mcp.ServerSession); ok {
+		// Known to the fast path (and its idle timer) even if the server
+		// fails to start; with the protocol version finally answered.
+		defer func() {
+			if ir.ProtocolVersion < newProtocol {
+				f.s.addSession(f, ss, ir.ProtocolVersion)
+			}
+		}()
 	}
 	sl := f.slot.Load()
 	if sl == nil { // PerSession: this session's own process

@@ -66,6 +66,9 @@ type call struct {
 	// progress, if set, receives the call's progress notifications (with the
 	// rewritten token; the callee restores the client's).
 	progress func(*mcp.ProgressNotificationParams)
+	// relay, if set, sends the server's requests for this call to the
+	// client (the fast path's own stream); otherwise hooks.request does.
+	relay func(ctx context.Context, req *jsonrpc.Request) (any, error)
 
 	id    int64  // upstream ID, assigned by upstream.call
 	token string // upstream progress token, "" if none
@@ -202,8 +205,7 @@ func (u *upstream) call(ctx context.Context, c *call, encode func(token any) (js
 		u.forget(c)
 		return nil, err
 	}
-	id, _ := jsonrpc.MakeID(float64(c.id))
-	if err := u.send(ctx, &jsonrpc.Request{ID: id, Method: c.method, Params: params}); err != nil {
+	if err := u.write(ctx, encodeRequest(c.id, c.method, params)); err != nil {
 		if u.forget(c) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -277,7 +279,11 @@ func (u *upstream) send(ctx context.Context, msg jsonrpc.Message) error {
 	if err != nil {
 		return fmt.Errorf("encoding message for server %q: %w", u.server, err)
 	}
-	data = append(data, '\n')
+	return u.write(ctx, append(data, '\n'))
+}
+
+// write writes one encoded message, newline included, to the process.
+func (u *upstream) write(ctx context.Context, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -291,6 +297,39 @@ func (u *upstream) send(ctx context.Context, msg jsonrpc.Message) error {
 		return ErrExited
 	}
 	return nil
+}
+
+// encodeRequest encodes a request with an integer ID, newline included,
+// without the generic encoder: params are valid JSON without line breaks
+// (from json.Marshal, or compacted by the fast path).
+func encodeRequest(id int64, method string, params json.RawMessage) []byte {
+	b := make([]byte, 0, len(method)+len(params)+64)
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, `,"method":`...)
+	if plainString(method) {
+		b = append(b, '"')
+		b = append(b, method...)
+		b = append(b, '"')
+	} else {
+		m, _ := json.Marshal(method)
+		b = append(b, m...)
+	}
+	if len(params) > 0 {
+		b = append(b, `,"params":`...)
+		b = append(b, params...)
+	}
+	return append(b, '}', '\n')
+}
+
+// plainString reports whether s needs no escaping in a JSON string.
+func plainString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 func (u *upstream) notifyLoop() {
@@ -482,6 +521,8 @@ func (u *upstream) relay(m *jsonrpc.Request) {
 			err = rpcError(CodeUnroutable, "gateway: server %q sent %s while no client request was in flight; it can only be relayed during a client's call", u.server, m.Method)
 		case target == nil:
 			err = rpcError(CodeUnroutable, "gateway: shared server %q sent %s while %d client sessions had calls in flight, so the gateway cannot tell which one it is for; deploy the server in per-session mode to use %s", u.server, m.Method, owners, m.Method)
+		case target.relay != nil:
+			res, err = target.relay(ctx, m)
 		case u.hooks.request == nil:
 			err = rpcError(jsonrpc.CodeMethodNotFound, "gateway: %s is not supported", m.Method)
 		default:
