@@ -65,6 +65,8 @@ type stdioServer struct {
 	probed   *mcp.InitializeResult // PerSession: the handshake of the server/discover probe
 
 	probeMu sync.Mutex // serializes probes
+
+	sus suspender // stateless calls that may wait for client input (mrtr.go)
 }
 
 func newStdioServer(g *Gateway, name string, b StdioBackend, mode Mode) *stdioServer {
@@ -128,6 +130,7 @@ func (s *stdioServer) close() {
 			sl.close()
 		}
 	}
+	s.sus.close()
 	for _, f := range fronts {
 		for ss := range f.srv.Sessions() {
 			_ = ss.Close()
@@ -467,6 +470,9 @@ func (f *frontend) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 			f.forwardNotification(ctx, method, req)
 			return nil, nil
 		}
+		if mrtrMethod(method) && stateless(req) {
+			return f.roundTripCall(ctx, method, req)
+		}
 		return f.forward(ctx, method, req)
 	}
 }
@@ -799,6 +805,9 @@ func (r *rawResult) MarshalJSON() ([]byte, error) {
 // relayRequest delivers a server->client request to the session that owns
 // target, on the stream of target's request.
 func (f *frontend) relayRequest(ctx context.Context, target *call, req *jsonrpc.Request) (any, error) {
+	if rt, ok := target.owner.(*roundTrip); ok { // a stateless client's call: see mrtr.go
+		return rt.ask(ctx, req)
+	}
 	ss, ok := target.owner.(*mcp.ServerSession)
 	if !ok {
 		return nil, rpcError(CodeUnroutable, "gateway: no client session for %s", req.Method)

@@ -419,13 +419,26 @@ func idKey(id any) string {
 	return fmt.Sprintf("?:%v", id)
 }
 
+// A suspendable owner is a call's owner that can be parked: a stateless
+// client's call suspended until the client retries it with the input the
+// server asked for (see mrtr.go).
+type suspendable interface{ suspended() bool }
+
 // soleTargetLocked returns the latest call of the only session with calls in
 // flight, or nil with the number of sessions that have calls in flight.
+// Suspended calls are not counted (their server is waiting for their
+// client, so it is not asking for them), unless no other call is in flight
+// and exactly one is suspended: then the request joins that call's.
 func (u *upstream) soleTargetLocked() (*call, int) {
-	var target *call
-	owners := 0
+	var target, parked *call
+	owners, nparked := 0, 0
 	for _, c := range u.pending {
 		if c.owner == nil {
+			continue
+		}
+		if p, ok := c.owner.(suspendable); ok && p.suspended() {
+			parked = c
+			nparked++
 			continue
 		}
 		switch {
@@ -437,6 +450,12 @@ func (u *upstream) soleTargetLocked() (*call, int) {
 		case c.id > target.id:
 			target = c
 		}
+	}
+	if target == nil && nparked == 1 {
+		return parked, 1
+	}
+	if target == nil {
+		return nil, nparked
 	}
 	return target, owners
 }
