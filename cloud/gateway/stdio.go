@@ -276,6 +276,7 @@ func (sl *slot) open(ctx context.Context) (*upstream, error) {
 	for _, uri := range uris {
 		_, _ = u.call(ctx, &call{method: "resources/subscribe"}, jsonParams(map[string]any{"uri": uri}))
 	}
+	sl.f.learnHeaderTools(ctx, u)
 	return u, nil
 }
 
@@ -385,6 +386,8 @@ type frontend struct {
 	s    *stdioServer
 	srv  *mcp.Server
 	slot atomic.Pointer[slot] // nil in PerSession mode until the session's initialize
+
+	headers headerTools // the process's tools with x-mcp-header annotations (paramheaders.go)
 }
 
 func (s *stdioServer) newFrontend(sl *slot) *frontend {
@@ -895,6 +898,14 @@ func (f *frontend) relayNotification(n *jsonrpc.Request) {
 		}
 		_ = f.srv.ResourceUpdated(ctx, &p)
 	case "notifications/tools/list_changed":
+		if sl := f.slot.Load(); sl != nil {
+			sl.mu.Lock()
+			u := sl.cur
+			sl.mu.Unlock()
+			if u != nil {
+				f.learnHeaderTools(ctx, u)
+			}
+		}
 		// The SDK sends list_changed when its own feature lists change:
 		// adding and removing a placeholder makes it notify every session
 		// (and 2026-07-28 listeners), debounced.
