@@ -38,6 +38,7 @@ package gateway
 // Stateful (2025-11-25) sessions keep the direct relay in relayRequest.
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -97,7 +98,7 @@ func stateless(req mcp.Request) bool {
 // suspender holds the round trips of one stdio server.
 type suspender struct {
 	mu     sync.Mutex
-	calls  map[string]*roundTrip // by state ID, from start to end
+	calls  map[string]*roundTrip // by state ID, from first suspension to end
 	gone   map[string]string     // recently ended state IDs -> why
 	order  []string              // gone, oldest first
 	closed bool
@@ -108,7 +109,7 @@ type suspender struct {
 // suspended waiting for the client's input.
 type roundTrip struct {
 	sus     *suspender
-	id      string // requestState without statePrefix
+	id      string // requestState without statePrefix; "" until first suspended
 	method  string
 	name    string                     // tool or prompt name, resource URI
 	caps    map[string]json.RawMessage // the caller's declared capabilities; nil if undeclared
@@ -151,8 +152,21 @@ type pendingInput struct {
 
 func (rt *roundTrip) suspended() bool { return rt.parked.Load() }
 
-// start registers a new round trip.
+// start counts a new round trip's upstream call, which the caller starts.
 func (s *suspender) start(rt *roundTrip) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	rt.sus = s
+	s.wg.Add(1)
+	return nil
+}
+
+// register gives a round trip being suspended for the first time its state
+// ID. Calls that never wait for input are never registered.
+func (s *suspender) register(rt *roundTrip) error {
 	id := rand.Text()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -163,14 +177,16 @@ func (s *suspender) start(rt *roundTrip) error {
 		s.calls = make(map[string]*roundTrip)
 		s.gone = make(map[string]string)
 	}
-	rt.sus, rt.id = s, id
+	rt.id = id
 	s.calls[id] = rt
-	s.wg.Add(1)
 	return nil
 }
 
 // forget unregisters the round trip id, remembering why it ended.
 func (s *suspender) forget(id, why string) {
+	if id == "" {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.calls[id]; !ok {
@@ -256,8 +272,9 @@ func (rt *roundTrip) end(cause error, why string) {
 	if rt.expiry != nil {
 		rt.expiry.Stop()
 	}
+	id := rt.id
 	rt.mu.Unlock()
-	rt.sus.forget(rt.id, why)
+	rt.sus.forget(id, why)
 	rt.cancel(cause)
 }
 
@@ -372,6 +389,9 @@ func (rt *roundTrip) park() *rawResult {
 	reqs := make(map[string]inputRequest, len(rt.inputs))
 	for key, in := range rt.inputs {
 		reqs[key] = inputRequest{in.method, in.params}
+	}
+	if rt.id == "" && rt.sus.register(rt) != nil {
+		return nil // closing
 	}
 	raw, err := json.Marshal(map[string]any{
 		"resultType":    "input_required",
@@ -573,7 +593,7 @@ func (f *frontend) roundTripResult(rt *roundTrip) (mcp.Result, error) {
 // (a process speaking 2025-11-25 sends no resultType), dropping its null
 // content; other results are returned as they are.
 func inputRequired(raw json.RawMessage) json.RawMessage {
-	if !strings.Contains(string(raw), `"inputRequests"`) {
+	if !bytes.Contains(raw, []byte(`"inputRequests"`)) {
 		return raw
 	}
 	var obj map[string]json.RawMessage
