@@ -18,9 +18,10 @@ package gateway
 //     with that ID, if any.
 //   - requests (sampling/createMessage, elicitation/create, roots/list):
 //     to the session whose calls are in flight, if exactly one session has
-//     calls in flight; with none in flight, to the upstream's owner session
-//     (per-session mode); otherwise the server gets a CodeUnroutable error.
-//     ping is answered by the gateway.
+//     calls in flight (calls suspended for a stateless client's retry do
+//     not count, unless one is all there is); with none in flight, to the
+//     upstream's owner session (per-session mode); otherwise the server
+//     gets a CodeUnroutable error. ping is answered by the gateway.
 //   - every other notification (logging, list_changed, resources/updated,
 //     unknown methods): to hooks.notify, in order, on one goroutine.
 //
