@@ -262,8 +262,21 @@ func validStateID(id string) bool {
 // end ends the round trip unless it already has: it is forgotten, and its
 // upstream call and held requests are cancelled with cause.
 func (rt *roundTrip) end(cause error, why string) {
+	rt.endIf(func(rtState) bool { return true }, cause, why)
+}
+
+// expire ends a call whose retry did not come in time, unless a retry
+// claimed it first.
+func (rt *roundTrip) expire() {
+	rt.endIf(func(s rtState) bool { return s == rtParked },
+		fmt.Errorf("gateway: the client did not retry within %v: %w", rt.timeout, context.DeadlineExceeded),
+		fmt.Sprintf("expired: no retry came within %v, so the gateway cancelled it", rt.timeout))
+}
+
+// endIf ends the round trip if its state satisfies cond.
+func (rt *roundTrip) endIf(cond func(rtState) bool, cause error, why string) {
 	rt.mu.Lock()
-	if rt.state == rtEnded {
+	if rt.state == rtEnded || !cond(rt.state) {
 		rt.mu.Unlock()
 		return
 	}
@@ -276,18 +289,6 @@ func (rt *roundTrip) end(cause error, why string) {
 	rt.mu.Unlock()
 	rt.sus.forget(id, why)
 	rt.cancel(cause)
-}
-
-// expire ends a call whose retry did not come in time.
-func (rt *roundTrip) expire() {
-	rt.mu.Lock()
-	parked := rt.state == rtParked
-	rt.mu.Unlock()
-	if !parked {
-		return
-	}
-	rt.end(fmt.Errorf("gateway: the client did not retry within %v: %w", rt.timeout, context.DeadlineExceeded),
-		fmt.Sprintf("expired: no retry came within %v, so the gateway cancelled it", rt.timeout))
 }
 
 // onProgress relays the call's progress to the current round's client.
