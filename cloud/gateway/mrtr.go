@@ -490,7 +490,13 @@ func (f *frontend) roundTripCall(ctx context.Context, method string, req mcp.Req
 		rt.cancel(err)
 		return nil, &gatewayError{code: CodeServerUnavailable, kind: ErrClosed, msg: fmt.Sprintf("server %q is no longer served", f.s.name)}
 	}
-	rt.c = &call{method: method, owner: rt, ctx: rt.ctx, progress: rt.onProgress}
+	rt.c = &call{method: method, owner: rt, ctx: rt.ctx}
+	if rt.progress != nil {
+		// Later rounds' progress goes to their own requests; a call that
+		// asked for none at first gets none (the process sees the token
+		// of the first request only).
+		rt.c.progress = rt.onProgress
+	}
 	go func() {
 		defer f.s.sus.wg.Done()
 		raw, err := u.call(rt.ctx, rt.c, func(token any) (json.RawMessage, error) { return encodeParams(params, token) })

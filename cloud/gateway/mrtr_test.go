@@ -100,6 +100,16 @@ func askServer(cancelled chan<- string) *mcp.Server {
 		}
 		return text(strings.Join([]string{name, answer, roots}, " | ")), nil, nil
 	})
+	mcp.AddTool(s, &mcp.Tool{Name: "steps", Description: "reports progress before and after asking a name"}, func(ctx context.Context, req *mcp.CallToolRequest, _ noIn) (*mcp.CallToolResult, any, error) {
+		tok := req.Params.GetProgressToken()
+		_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok, Progress: 1, Message: "before"})
+		name, err := elicit(ctx, req, "who?")
+		if err != nil {
+			return nil, nil, err
+		}
+		_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok, Progress: 2, Message: "after " + name})
+		return text("done"), nil, nil
+	})
 	s.AddPrompt(&mcp.Prompt{Name: "greeting"}, func(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
 		res, err := req.Session.Elicit(ctx, &mcp.ElicitParams{Message: "whom?", RequestedSchema: nameSchema})
 		if err != nil {
@@ -123,8 +133,13 @@ func TestMultiRoundTripClient(t *testing.T) {
 	ctx := testCtx(t)
 
 	var mu sync.Mutex
-	var elicited []string
+	var elicited, progress []string
 	opts := &mcp.ClientOptions{
+		ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+			mu.Lock()
+			progress = append(progress, req.Params.Message)
+			mu.Unlock()
+		},
 		ElicitationHandler: func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
 			mu.Lock()
 			elicited = append(elicited, req.Params.Message)
@@ -174,6 +189,24 @@ func TestMultiRoundTripClient(t *testing.T) {
 			if got := pr.Messages[0].Content.(*mcp.TextContent).Text; got != "Greet Ann5" {
 				t.Errorf("prompt = %q, want %q", got, "Greet Ann5")
 			}
+
+			// Progress of every round reaches the client.
+			p := &mcp.CallToolParams{Name: "steps"}
+			p.SetProgressToken("tok")
+			if _, err := cs.CallTool(ctx, p); err != nil {
+				t.Fatalf("steps: %v", err)
+			}
+			waitFor(t, 10*time.Second, func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return len(progress) >= 2
+			})
+			mu.Lock()
+			if diff := cmp.Diff([]string{"before", "after Ann6"}, progress); diff != "" {
+				t.Errorf("progress (-want +got):\n%s", diff)
+			}
+			progress = nil
+			mu.Unlock()
 		})
 	}
 }
