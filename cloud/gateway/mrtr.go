@@ -62,7 +62,7 @@ const (
 	// gatherQuiet is how long the gateway waits after the process's last
 	// request for input before answering the client with all it has;
 	// gatherMax bounds the whole wait.
-	gatherQuiet = 30 * time.Millisecond
+	gatherQuiet = 50 * time.Millisecond
 	gatherMax   = 500 * time.Millisecond
 	// maxGone bounds the remembered ends of suspended calls (for error
 	// messages naming why a requestState is no longer valid).
