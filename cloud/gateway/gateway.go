@@ -36,6 +36,13 @@ type Options struct {
 	// means 30 seconds.
 	StartTimeout time.Duration
 
+	// InputTimeout bounds how long a call of a stateless 2026-07-28 client,
+	// suspended because the stdio server asked for client input (answered
+	// with an input_required result), waits for the client's retry; then
+	// the gateway cancels it on the server and forgets its requestState.
+	// Zero means 10 minutes.
+	InputTimeout time.Duration
+
 	// SessionIdleTimeout closes MCP sessions (and, in PerSession mode, their
 	// processes) after this long without requests. Zero means 30 minutes;
 	// negative means never.
@@ -74,6 +81,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.StartTimeout <= 0 {
 		r.StartTimeout = 30 * time.Second
+	}
+	if r.InputTimeout <= 0 {
+		r.InputTimeout = 10 * time.Minute
 	}
 	if r.SessionIdleTimeout == 0 {
 		r.SessionIdleTimeout = 30 * time.Minute

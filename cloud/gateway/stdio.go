@@ -74,6 +74,8 @@ type stdioServer struct {
 	fast   map[string]*fastSession // 2025-era sessions by ID (fastpath.go)
 	fastWG sync.WaitGroup          // their watchers
 	served atomic.Int64            // requests the fast path answered
+
+	sus suspender // stateless calls that may wait for client input (mrtr.go)
 }
 
 func newStdioServer(g *Gateway, name string, b StdioBackend, mode Mode) *stdioServer {
@@ -153,6 +155,7 @@ func (s *stdioServer) close() {
 			sl.close()
 		}
 	}
+	s.sus.close()
 	for _, f := range fronts {
 		for ss := range f.srv.Sessions() {
 			_ = ss.Close()
@@ -299,6 +302,7 @@ func (sl *slot) open(ctx context.Context) (*upstream, error) {
 	for _, uri := range uris {
 		_, _ = u.call(ctx, &call{method: "resources/subscribe"}, jsonParams(map[string]any{"uri": uri}))
 	}
+	sl.f.learnHeaderTools(ctx, u)
 	return u, nil
 }
 
@@ -408,6 +412,8 @@ type frontend struct {
 	s    *stdioServer
 	srv  *mcp.Server
 	slot atomic.Pointer[slot] // nil in PerSession mode until the session's initialize
+
+	headers headerTools // the process's tools with x-mcp-header annotations (paramheaders.go)
 }
 
 func (s *stdioServer) newFrontend(sl *slot) *frontend {
@@ -497,6 +503,9 @@ func (f *frontend) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 		if strings.HasPrefix(method, "notifications/") {
 			f.forwardNotification(ctx, method, req)
 			return nil, nil
+		}
+		if mrtrMethod(method) && stateless(req) {
+			return f.roundTripCall(ctx, method, req)
 		}
 		return f.forward(ctx, method, req)
 	}
@@ -839,6 +848,9 @@ func (r *rawResult) MarshalJSON() ([]byte, error) {
 // relayRequest delivers a server->client request to the session that owns
 // target, on the stream of target's request.
 func (f *frontend) relayRequest(ctx context.Context, target *call, req *jsonrpc.Request) (any, error) {
+	if rt, ok := target.owner.(*roundTrip); ok { // a stateless client's call: see mrtr.go
+		return rt.ask(ctx, req)
+	}
 	ss, ok := target.owner.(*mcp.ServerSession)
 	if !ok {
 		return nil, rpcError(CodeUnroutable, "gateway: no client session for %s", req.Method)
@@ -926,6 +938,14 @@ func (f *frontend) relayNotification(n *jsonrpc.Request) {
 		}
 		_ = f.srv.ResourceUpdated(ctx, &p)
 	case "notifications/tools/list_changed":
+		if sl := f.slot.Load(); sl != nil {
+			sl.mu.Lock()
+			u := sl.cur
+			sl.mu.Unlock()
+			if u != nil {
+				f.learnHeaderTools(ctx, u)
+			}
+		}
 		// The SDK sends list_changed when its own feature lists change:
 		// adding and removing a placeholder makes it notify every session
 		// (and 2026-07-28 listeners), debounced.

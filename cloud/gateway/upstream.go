@@ -18,9 +18,10 @@ package gateway
 //     with that ID, if any.
 //   - requests (sampling/createMessage, elicitation/create, roots/list):
 //     to the session whose calls are in flight, if exactly one session has
-//     calls in flight; with none in flight, to the upstream's owner session
-//     (per-session mode); otherwise the server gets a CodeUnroutable error.
-//     ping is answered by the gateway.
+//     calls in flight (calls suspended for a stateless client's retry do
+//     not count, unless one is all there is); with none in flight, to the
+//     upstream's owner session (per-session mode); otherwise the server
+//     gets a CodeUnroutable error. ping is answered by the gateway.
 //   - every other notification (logging, list_changed, resources/updated,
 //     unknown methods): to hooks.notify, in order, on one goroutine.
 //
@@ -458,13 +459,26 @@ func idKey(id any) string {
 	return fmt.Sprintf("?:%v", id)
 }
 
+// A suspendable owner is a call's owner that can be parked: a stateless
+// client's call suspended until the client retries it with the input the
+// server asked for (see mrtr.go).
+type suspendable interface{ suspended() bool }
+
 // soleTargetLocked returns the latest call of the only session with calls in
 // flight, or nil with the number of sessions that have calls in flight.
+// Suspended calls are not counted (their server is waiting for their
+// client, so it is not asking for them), unless no other call is in flight
+// and exactly one is suspended: then the request joins that call's.
 func (u *upstream) soleTargetLocked() (*call, int) {
-	var target *call
-	owners := 0
+	var target, parked *call
+	owners, nparked := 0, 0
 	for _, c := range u.pending {
 		if c.owner == nil {
+			continue
+		}
+		if p, ok := c.owner.(suspendable); ok && p.suspended() {
+			parked = c
+			nparked++
 			continue
 		}
 		switch {
@@ -476,6 +490,12 @@ func (u *upstream) soleTargetLocked() (*call, int) {
 		case c.id > target.id:
 			target = c
 		}
+	}
+	if target == nil && nparked == 1 {
+		return parked, 1
+	}
+	if target == nil {
+		return nil, nparked
 	}
 	return target, owners
 }
