@@ -291,7 +291,7 @@ func (v *validator) agents() {
 // ("Declaring workflows").
 var workflowKeys = map[string][]string{
 	WorkflowParallel:           {"error_policy", "fan_in", "max_concurrency"},
-	WorkflowRouter:             {"embedding_model", "instruction", "ranker", "routing_agent", "servers", "top_k"},
+	WorkflowRouter:             {"embedding_model", "instruction", "max_concurrency", "ranker", "routing_agent", "servers", "top_k"},
 	WorkflowIntent:             {"classifier", "embedding_model", "instruction", "intents", "top_k"},
 	WorkflowEvaluatorOptimizer: {"criteria", "evaluator", "max_refinements", "min_rating", "optimizer", "require_threshold"},
 	WorkflowOrchestrator:       {"error_policy", "max_concurrency", "max_iterations", "max_steps", "plan_type", "planner", "synthesizer"},
@@ -668,8 +668,9 @@ func (c *wfCheck) router() {
 		c.optString("embedding_model")
 	}
 	c.optString("instruction")
-	if k, ok := c.optInt("top_k", 1, ""); ok && k != 1 {
-		c.errorf("top_k", "a declared router runs only its best category: top_k must be 1 (or omitted)")
+	k, _ := c.optInt("top_k", 1, " (omit it for the default, 1: run the best category only)")
+	if _, ok := c.optInt("max_concurrency", 0, ""); ok && k < 2 {
+		c.errorf("max_concurrency", "only used with top_k above 1 (a router with top_k 1 runs one category)")
 	}
 }
 

@@ -54,6 +54,9 @@ func TestWorkflowDeclarations(t *testing.T) {
 		"    ranker: embedding",
 		"    embedding_model: nomic-embed-text",
 		"    servers: [weather]",
+		"    agents: [writer, critic]",
+		"    top_k: 5", // more than the categories: capped when run
+		"    max_concurrency: 2",
 		"  triage:",
 		"    type: intent_classifier",
 		"    agents: [dispatcher]",
@@ -141,7 +144,7 @@ func TestWorkflowDeclarationErrors(t *testing.T) {
 		{
 			name: "router keys",
 			yaml: []string{
-				"  a: {type: router, agents: [writer, writer], servers: [weather, writer, rain], routing_agent: critic, top_k: 2, embedding_model: m}",
+				"  a: {type: router, agents: [writer, writer], servers: [weather, writer, rain], routing_agent: critic, top_k: 0, max_concurrency: 2, embedding_model: m}",
 				"  b: {type: router, ranker: embedding, routing_agent: critic}",
 				"  c: {type: router, ranker: semantic, agents: [writer]}",
 				"  d: {type: router, ranker: embedding, servers: weather}",
@@ -151,7 +154,8 @@ func TestWorkflowDeclarationErrors(t *testing.T) {
 				`mcp_agent.config.yaml:10: workflows.a.servers[1]: "writer" is already a category (an agent or workflow, or a server listed before): category names must be unique`,
 				`mcp_agent.config.yaml:10: workflows.a.servers[2]: workflow "a" uses unknown server "rain" (known servers: weather)`,
 				`mcp_agent.config.yaml:10: workflows.a.embedding_model: only used with ranker: embedding (remove it, or set ranker: embedding)`,
-				`mcp_agent.config.yaml:10: workflows.a.top_k: a declared router runs only its best category: top_k must be 1 (or omitted)`,
+				`mcp_agent.config.yaml:10: workflows.a.top_k: 0 is less than 1 (omit it for the default, 1: run the best category only)`,
+				`mcp_agent.config.yaml:10: workflows.a.max_concurrency: only used with top_k above 1 (a router with top_k 1 runs one category)`,
 				`mcp_agent.config.yaml:11: workflows.b: a router needs categories: list agents or workflows under agents, or MCP servers under servers`,
 				`mcp_agent.config.yaml:11: workflows.b.routing_agent: not used with ranker: embedding (remove it, or set ranker: llm)`,
 				`mcp_agent.config.yaml:12: workflows.c.ranker: unknown ranker "semantic" (want llm, embedding)`,
