@@ -65,7 +65,9 @@ type Conn struct {
 	transport string
 	logger    *slog.Logger
 	session   *mcp.ClientSession
+	cl        *client
 	stderr    *stderrTail
+	subs      subscriptions
 	w         *watchedConn // nil when the connection is not wrapped
 
 	dead     chan struct{} // closed when the connection is known to be broken or closed
@@ -101,12 +103,13 @@ func Open(ctx context.Context, spec config.ServerSpec, opts *Options) (*Conn, er
 }
 
 // dial connects client to the server name described by spec.
-func dial(ctx context.Context, name string, spec config.ServerSpec, o *options, client *mcp.Client, onDead func(*Conn)) (*Conn, error) {
+func dial(ctx context.Context, name string, spec config.ServerSpec, o *options, client *client, onDead func(*Conn)) (*Conn, error) {
 	tr := spec.EffectiveTransport()
 	logger := o.logger.With("server", name)
 	c := &Conn{
 		name:      name,
 		spec:      spec,
+		cl:        client,
 		transport: tr,
 		logger:    logger,
 		dead:      make(chan struct{}),
@@ -177,9 +180,11 @@ func dial(ctx context.Context, name string, spec config.ServerSpec, o *options, 
 		logger.Debug("connected", "protocol", res.ProtocolVersion, "server_info", res.ServerInfo)
 	}
 	c.setLogLevel(ctx, o.LogLevel)
+	client.add(c)
 
 	go func() {
 		err := session.Wait()
+		client.remove(c)
 		c.waitErr = err
 		c.markDead()
 		close(c.done)
@@ -600,35 +605,6 @@ func (c *Conn) ReadResource(ctx context.Context, uri string) (*mcp.ReadResourceR
 	})
 }
 
-// Subscribe asks for notifications/resources/updated about uri, delivered
-// to Options.OnResourceUpdated.
-func (c *Conn) Subscribe(ctx context.Context, uri string) error {
-	if err := c.usable(ctx); err != nil {
-		return err
-	}
-	if r := c.capabilities().Resources; r == nil || !r.Subscribe {
-		return c.notSupported("resources/subscribe " + uri)
-	}
-	_, err := call(ctx, c, "resources/subscribe", func(ctx context.Context, s *mcp.ClientSession) (struct{}, error) {
-		return struct{}{}, s.Subscribe(ctx, &mcp.SubscribeParams{URI: uri})
-	})
-	return err
-}
-
-// Unsubscribe cancels a Subscribe.
-func (c *Conn) Unsubscribe(ctx context.Context, uri string) error {
-	if err := c.usable(ctx); err != nil {
-		return err
-	}
-	if r := c.capabilities().Resources; r == nil || !r.Subscribe {
-		return c.notSupported("resources/unsubscribe " + uri)
-	}
-	_, err := call(ctx, c, "resources/unsubscribe", func(ctx context.Context, s *mcp.ClientSession) (struct{}, error) {
-		return struct{}{}, s.Unsubscribe(ctx, &mcp.UnsubscribeParams{URI: uri})
-	})
-	return err
-}
-
 // ListPrompts lists all the server's prompts (every page). A server
 // without prompts gives an empty list.
 func (c *Conn) ListPrompts(ctx context.Context) ([]*mcp.Prompt, error) {
@@ -698,7 +674,8 @@ type watchedConn struct {
 	inner mcp.Connection
 
 	mu      sync.Mutex
-	cause   error // first read or write failure
+	cause   error                   // first read or write failure
+	listens map[jsonrpc.ID][]string // subscriptions/listen requests in flight: their resources
 	closing atomic.Bool
 
 	closeOnce sync.Once
@@ -712,11 +689,14 @@ func (w *watchedConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 	msg, err := w.inner.Read(ctx)
 	if err != nil {
 		err = w.fail(err, true)
+	} else {
+		w.sawResponse(msg)
 	}
 	return msg, err
 }
 
 func (w *watchedConn) Write(ctx context.Context, msg jsonrpc.Message) error {
+	w.noteListen(msg)
 	err := w.inner.Write(ctx, msg)
 	if err != nil && ctx.Err() == nil {
 		err = w.fail(err, false)

@@ -116,8 +116,8 @@ func TestStreamableProtocolGenerations(t *testing.T) {
 				t.Errorf("has session id = %v, want %v", got, tc.wantSession)
 			}
 			tools, err := r.ListTools(ctx, "go")
-			if err != nil || len(tools) != 8+numberedTools {
-				t.Errorf("ListTools = %d tools, %v; want %d", len(tools), err, 8+numberedTools)
+			if err != nil || len(tools) != 9+numberedTools {
+				t.Errorf("ListTools = %d tools, %v; want %d", len(tools), err, 9+numberedTools)
 			}
 			if got := callText(t, r, "go", "echo", map[string]any{"message": "hi"}); got != "hi" {
 				t.Errorf("echo = %q", got)

@@ -122,7 +122,7 @@ func moduleVersion() string {
 
 // newClient builds the mcp.Client used for server name: its handlers carry
 // the name, and its roots are the spec's.
-func newClient(name string, spec config.ServerSpec, o *options) *mcp.Client {
+func newClient(name string, spec config.ServerSpec, o *options) *client {
 	logger := o.logger.With("server", name)
 	co := &mcp.ClientOptions{
 		Logger: logger,
@@ -163,6 +163,8 @@ func newClient(name string, spec config.ServerSpec, o *options) *mcp.Client {
 		}
 	}
 	c := mcp.NewClient(o.impl, co)
+	cl := &client{Client: c, conns: map[*mcp.ClientSession]*Conn{}}
+	c.AddReceivingMiddleware(cl.watchAcks)
 	if len(spec.Roots) > 0 {
 		roots := make([]*mcp.Root, 0, len(spec.Roots))
 		for _, r := range spec.Roots {
@@ -175,5 +177,5 @@ func newClient(name string, spec config.ServerSpec, o *options) *mcp.Client {
 		//lint:ignore SA1019 roots are deprecated in 2026-07-28 but 2025-11-25 servers use them.
 		c.AddRoots(roots...)
 	}
-	return c
+	return cl
 }

@@ -29,11 +29,12 @@ type Registry struct {
 
 	mu      sync.Mutex
 	closed  bool
-	clients map[string]*mcp.Client // one per server: handlers carry its name, roots are its own
-	conns   map[string]*Conn       // live connections
-	dials   map[string]*dialCall   // connects in progress
-	all     map[*Conn]struct{}     // every Conn not yet closed down, live or dead
-	wg      sync.WaitGroup         // dial goroutines and dead-Conn reapers
+	clients map[string]*client         // one per server: handlers carry its name, roots are its own
+	conns   map[string]*Conn           // live connections
+	dials   map[string]*dialCall       // connects in progress
+	all     map[*Conn]struct{}         // every Conn not yet closed down, live or dead
+	subs    map[string]map[string]bool // server -> resources subscribed through the registry
+	wg      sync.WaitGroup             // dial goroutines and dead-Conn reapers
 }
 
 // dialCall is one connect in progress, shared by the callers waiting on it.
@@ -52,10 +53,11 @@ func NewRegistry(specs map[string]config.ServerSpec, opts *Options) *Registry {
 	r := &Registry{
 		specs:   make(map[string]config.ServerSpec, len(specs)),
 		o:       resolveOptions(opts),
-		clients: map[string]*mcp.Client{},
+		clients: map[string]*client{},
 		conns:   map[string]*Conn{},
 		dials:   map[string]*dialCall{},
 		all:     map[*Conn]struct{}{},
+		subs:    map[string]map[string]bool{},
 	}
 	for name, spec := range specs {
 		if spec.Name == "" {
@@ -167,10 +169,13 @@ func (r *Registry) conn(ctx context.Context, name string) (*Conn, error) {
 	}
 }
 
-func (r *Registry) dial(ctx context.Context, name string, spec config.ServerSpec, client *mcp.Client, d *dialCall) {
+func (r *Registry) dial(ctx context.Context, name string, spec config.ServerSpec, client *client, d *dialCall) {
 	defer r.wg.Done()
 	defer d.cancel()
 	c, err := dial(ctx, name, spec, r.o, client, r.died)
+	if err == nil {
+		r.resubscribe(ctx, c)
+	}
 	var late *Conn // connected after Close
 	r.mu.Lock()
 	delete(r.dials, name)
@@ -303,26 +308,6 @@ func (r *Registry) ReadResource(ctx context.Context, server, uri string) (*mcp.R
 		return nil, err
 	}
 	return c.ReadResource(ctx, uri)
-}
-
-// Subscribe subscribes to updates of a resource of the named server; they
-// arrive at Options.OnResourceUpdated. A subscription does not survive a
-// reconnect.
-func (r *Registry) Subscribe(ctx context.Context, server, uri string) error {
-	c, err := r.conn(ctx, server)
-	if err != nil {
-		return err
-	}
-	return c.Subscribe(ctx, uri)
-}
-
-// Unsubscribe cancels a Subscribe.
-func (r *Registry) Unsubscribe(ctx context.Context, server, uri string) error {
-	c, err := r.conn(ctx, server)
-	if err != nil {
-		return err
-	}
-	return c.Unsubscribe(ctx, uri)
 }
 
 // ListPrompts lists the named server's prompts (every page).

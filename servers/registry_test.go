@@ -88,8 +88,8 @@ func TestRegistryStdio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 8 named tools and the numbered ones, over pages of testPageSize.
-	if got, want := len(tools), 8+numberedTools; got != want {
+	// 9 named tools and the numbered ones, over pages of testPageSize.
+	if got, want := len(tools), 9+numberedTools; got != want {
 		t.Errorf("ListTools returned %d tools, want %d (all pages)", got, want)
 	}
 	if got := callText(t, r, "basic", "echo", map[string]any{"message": "hi"}); got != "hi" {

@@ -8,8 +8,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +24,10 @@ import (
 )
 
 const testServerEnv = "MCP_AGENT_SERVERS_TEST_SERVER"
+
+// refuseSubscribeEnv names a file; while it exists, the basic server
+// refuses subscriptions.
+const refuseSubscribeEnv = "MCP_AGENT_SERVERS_TEST_REFUSE_SUBSCRIBE"
 
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(testServerEnv); mode != "" {
@@ -82,6 +90,10 @@ type echoIn struct {
 
 type noIn struct{}
 
+type touchIn struct {
+	URI string `json:"uri,omitempty"`
+}
+
 type crashIn struct {
 	AfterHangs int `json:"after_hangs,omitempty"`
 }
@@ -91,10 +103,34 @@ type crashIn struct {
 // addtool (tools list changed), numbered filler tools, a subscribable
 // resource, a template and a prompt.
 func newBasicServer() *mcp.Server {
+	var (
+		subsMu sync.Mutex
+		subs   = map[string]bool{} // what the subscriptions tool reports
+	)
 	s := mcp.NewServer(&mcp.Implementation{Name: "basic", Version: "v1"}, &mcp.ServerOptions{
-		PageSize:           testPageSize,
-		SubscribeHandler:   func(context.Context, *mcp.SubscribeRequest) error { return nil },
-		UnsubscribeHandler: func(context.Context, *mcp.UnsubscribeRequest) error { return nil },
+		PageSize: testPageSize,
+		SubscribeHandler: func(_ context.Context, req *mcp.SubscribeRequest) error {
+			if f := os.Getenv(refuseSubscribeEnv); f != "" {
+				if _, err := os.Stat(f); err == nil {
+					return fmt.Errorf("subscriptions are refused for now")
+				}
+			}
+			if strings.Contains(req.Params.URI, "slow") {
+				// A server slow to register the subscription: without
+				// waiting for it, a client's first update would be lost.
+				time.Sleep(200 * time.Millisecond)
+			}
+			subsMu.Lock()
+			subs[req.Params.URI] = true
+			subsMu.Unlock()
+			return nil
+		},
+		UnsubscribeHandler: func(_ context.Context, req *mcp.UnsubscribeRequest) error {
+			subsMu.Lock()
+			delete(subs, req.Params.URI)
+			subsMu.Unlock()
+			return nil
+		},
 	})
 	text := func(s string) *mcp.CallToolResult {
 		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: s}}}
@@ -197,8 +233,17 @@ func newBasicServer() *mcp.Server {
 		}
 		return text(fmt.Sprintf("sampled=%s elicited=%s/%v", sampled, el.Action, el.Content["name"])), nil, nil
 	})
-	mcp.AddTool(s, &mcp.Tool{Name: "touch", Description: "sends resources/updated for test://hello"}, func(ctx context.Context, _ *mcp.CallToolRequest, _ noIn) (*mcp.CallToolResult, any, error) {
-		return text("ok"), nil, s.ResourceUpdated(ctx, &mcp.ResourceUpdatedNotificationParams{URI: "test://hello"})
+	mcp.AddTool(s, &mcp.Tool{Name: "touch", Description: "sends resources/updated for uri (default test://hello)"}, func(ctx context.Context, _ *mcp.CallToolRequest, in touchIn) (*mcp.CallToolResult, any, error) {
+		if in.URI == "" {
+			in.URI = "test://hello"
+		}
+		return text("ok"), nil, s.ResourceUpdated(ctx, &mcp.ResourceUpdatedNotificationParams{URI: in.URI})
+	})
+	mcp.AddTool(s, &mcp.Tool{Name: "subscriptions", Description: "lists the subscribed resources, sorted, one a line"}, func(context.Context, *mcp.CallToolRequest, noIn) (*mcp.CallToolResult, any, error) {
+		subsMu.Lock()
+		uris := slices.Sorted(maps.Keys(subs))
+		subsMu.Unlock()
+		return text(strings.Join(uris, "\n")), nil, nil
 	})
 	mcp.AddTool(s, &mcp.Tool{Name: "addtool", Description: "adds a tool (tools/list_changed)"}, func(context.Context, *mcp.CallToolRequest, noIn) (*mcp.CallToolResult, any, error) {
 		mcp.AddTool(s, &mcp.Tool{Name: "added"}, func(context.Context, *mcp.CallToolRequest, noIn) (*mcp.CallToolResult, any, error) {

@@ -54,7 +54,7 @@ func TestWebSocket(t *testing.T) {
 				t.Errorf("negotiated %q, want %q", got, v)
 			}
 			tools, err := r.ListTools(ctx, "ws")
-			if err != nil || len(tools) != 8+numberedTools {
+			if err != nil || len(tools) != 9+numberedTools {
 				t.Errorf("ListTools = %d tools, %v", len(tools), err)
 			}
 			if got := callText(t, r, "ws", "echo", map[string]any{"message": "over websocket"}); got != "over websocket" {
