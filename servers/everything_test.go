@@ -1,7 +1,11 @@
 package servers
 
 import (
+	"io"
+	"net/http"
+	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -146,5 +150,111 @@ func TestEverythingProgressAndLogs(t *testing.T) {
 		}
 	case <-testContext(t).Done():
 		t.Fatal("no log message from simulated logging")
+	}
+}
+
+// TestEverythingResubscribe: server-everything (TypeScript SDK) loses its
+// session — the stdio process is killed, or the Streamable HTTP session is
+// terminated — and the registry's next call reconnects and subscribes
+// again, so the server's simulated resource updates (sent at once by its
+// toggle-subscriber-updates tool, for the resources the session subscribed)
+// arrive again.
+func TestEverythingResubscribe(t *testing.T) {
+	for _, tr := range []string{config.TransportStdio, config.TransportStreamableHTTP} {
+		t.Run(tr, func(t *testing.T) {
+			t.Parallel()
+			spec := everythingSpec(t, tr)
+			var (
+				mu   sync.Mutex
+				cmds []*exec.Cmd // the stdio processes started
+			)
+			var logs lockedLog
+			u := make(updates, 100)
+			opts := u.options(&Options{
+				Logger: logs.logger(),
+				Transport: func(_ string, spec config.ServerSpec, stderr io.Writer) (mcp.Transport, error) {
+					tp, err := NewTransport(spec, stderr)
+					if ct, ok := tp.(*mcp.CommandTransport); ok {
+						mu.Lock()
+						cmds = append(cmds, ct.Command)
+						mu.Unlock()
+					}
+					return tp, err
+				},
+			})
+			r := newTestRegistry(t, map[string]config.ServerSpec{"everything": spec}, opts)
+			ctx := testContext(t)
+			resources, err := r.ListResources(ctx, "everything")
+			if err != nil || len(resources) == 0 {
+				t.Fatalf("ListResources = %d resources, %v", len(resources), err)
+			}
+			uri := resources[0].URI
+			if err := r.Subscribe(ctx, "everything", uri); err != nil {
+				t.Fatal(err)
+			}
+			callText(t, r, "everything", "toggle-subscriber-updates", nil)
+			u.waitFor(t, uri)
+
+			// End the session under the registry.
+			c, err := r.Conn(ctx, "everything")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr == config.TransportStdio {
+				mu.Lock()
+				cmd := cmds[len(cmds)-1]
+				mu.Unlock()
+				if err := cmd.Process.Kill(); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				terminateSession(t, spec.URL, c.Session().ID())
+			}
+
+			// Calls reconnect (the first may see the session gone, if the
+			// client did not notice first); the new session is subscribed
+			// before the call runs, so turning updates on for it sends one.
+			var res *mcp.CallToolResult
+			for range 3 {
+				if res, err = r.CallTool(ctx, "everything", &mcp.CallToolParams{Name: "toggle-subscriber-updates"}); err == nil {
+					break
+				}
+				t.Logf("call after the session ended: %v", err)
+			}
+			if err != nil || res.IsError {
+				t.Fatalf("toggle-subscriber-updates after the session ended = %+v, %v", res, err)
+			}
+			c2, err := r.Conn(ctx, "everything")
+			if err != nil || c2 == c {
+				t.Fatalf("no new connection (err %v)", err)
+			}
+			u.waitFor(t, uri)
+			if !strings.Contains(logs.String(), "server connection lost") {
+				t.Errorf("the lost connection was not logged:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+// terminateSession ends a Streamable HTTP session on the server side, as a
+// server that expires idle sessions would.
+func terminateSession(t *testing.T, url, id string) {
+	t.Helper()
+	if id == "" {
+		t.Fatal("no session id")
+	}
+	req, err := http.NewRequestWithContext(testContext(t), http.MethodDelete, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Mcp-Session-Id", id)
+	req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE session: %s", resp.Status)
 	}
 }
