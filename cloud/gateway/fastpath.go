@@ -316,7 +316,7 @@ func (s *stdioServer) callFast(ctx context.Context, fs *fastSession, method stri
 		params = b.Bytes()
 	}
 	callCtx := ctx
-	if t := s.g.opts.CallTimeout; t > 0 {
+	if t := s.callTimeout; t > 0 {
 		var cancel context.CancelFunc
 		callCtx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
@@ -325,7 +325,7 @@ func (s *stdioServer) callFast(ctx context.Context, fs *fastSession, method stri
 	raw, err := u.call(callCtx, c, func(any) (json.RawMessage, error) { return params, nil })
 	if err != nil && ctx.Err() == nil && callCtx.Err() != nil {
 		return nil, &gatewayError{code: CodeTimeout, kind: context.DeadlineExceeded,
-			msg: fmt.Sprintf("server %q did not answer %s within %v (the gateway's call timeout)", s.name, method, s.g.opts.CallTimeout)}
+			msg: fmt.Sprintf("server %q did not answer %s within %v (the gateway's call timeout)", s.name, method, s.callTimeout)}
 	}
 	return raw, err
 }

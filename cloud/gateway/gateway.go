@@ -118,12 +118,22 @@ type Gateway struct {
 	closed  bool
 }
 
+// ServerOptions are the settings of one registered server that override
+// the gateway's Options.
+type ServerOptions struct {
+	// CallTimeout bounds each request forwarded to this server, as
+	// Options.CallTimeout does for all. Zero means Options.CallTimeout;
+	// negative means no limit.
+	CallTimeout time.Duration
+}
+
 // entry is one registered deployment.
 type entry struct {
-	name   string
-	stdio  *stdioServer // set for stdio backends
-	remote *remoteServer
-	rest   *restClient
+	name        string
+	callTimeout time.Duration // <= 0: none
+	stdio       *stdioServer  // set for stdio backends
+	remote      *remoteServer
+	rest        *restClient
 }
 
 func (e *entry) close() {
@@ -157,18 +167,27 @@ func New(opts *Options) *Gateway {
 // *RemoteBackend. It panics if b is nil or of another kind, or name is empty
 // or contains a slash.
 func (g *Gateway) Register(name string, b Backend, mode Mode) {
+	g.RegisterWith(name, b, mode, nil)
+}
+
+// RegisterWith is [Gateway.Register] with settings for this server; opts
+// may be nil.
+func (g *Gateway) RegisterWith(name string, b Backend, mode Mode, opts *ServerOptions) {
 	if name == "" || strings.ContainsAny(name, "/?#") {
 		panic("gateway: Register: invalid server name " + `"` + name + `"`)
 	}
-	e := &entry{name: name}
+	e := &entry{name: name, callTimeout: g.opts.CallTimeout}
+	if opts != nil && opts.CallTimeout != 0 {
+		e.callTimeout = opts.CallTimeout
+	}
 	switch b := b.(type) {
 	case StdioBackend:
 		if mode != Shared && mode != PerSession {
 			panic("gateway: Register: invalid mode " + mode.String())
 		}
-		e.stdio = newStdioServer(g, name, b, mode)
+		e.stdio = newStdioServer(g, name, b, mode, e.callTimeout)
 	case *RemoteBackend:
-		r, err := newRemoteServer(g, name, b)
+		r, err := newRemoteServer(g, name, b, e.callTimeout)
 		if err != nil {
 			panic("gateway: Register: " + err.Error())
 		}

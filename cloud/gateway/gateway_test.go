@@ -671,3 +671,47 @@ func TestRegisterPanics(t *testing.T) {
 type otherBackend struct{}
 
 func (otherBackend) String() string { return "other" }
+
+// TestServerCallTimeout: a server registered with its own call timeout is
+// bounded by it, on every path (fast path and SDK path of 2025-11-25
+// sessions, 2026-07-28 requests, per-session processes, REST), while the
+// other servers keep the gateway's.
+func TestServerCallTimeout(t *testing.T) {
+	g, base := newTestGateway(t, &Options{CallTimeout: time.Hour})
+	g.RegisterWith("quick", testBackend("test"), Shared, &ServerOptions{CallTimeout: 300 * time.Millisecond})
+	g.RegisterWith("quick-ps", testBackend("test"), PerSession, &ServerOptions{CallTimeout: 300 * time.Millisecond})
+	g.Register("default", testBackend("test"), Shared)
+	ctx := testCtx(t)
+	for _, tc := range []struct{ server, version string }{
+		{"quick", legacy}, {"quick", modern}, {"quick-ps", legacy},
+	} {
+		t.Run(tc.server+"/"+tc.version, func(t *testing.T) {
+			cs := connect(t, base+"/servers/"+tc.server+"/mcp", tc.version, nil)
+			_, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "block"})
+			var werr *jsonrpc.Error
+			if !errors.As(err, &werr) || werr.Code != CodeTimeout || !strings.Contains(werr.Message, "within 300ms (the gateway's call timeout)") {
+				t.Fatalf("block: err = %v, want CodeTimeout naming 300ms", err)
+			}
+			// The server is still usable.
+			if got, err := callText(ctx, cs, "echo", map[string]any{"message": "still here"}); err != nil || got != "still here" {
+				t.Errorf("after the timeout: %q, %v", got, err)
+			}
+		})
+	}
+	r := do(t, "POST", base+"/v1/servers/quick/call_tool", `{"name":"block"}`, nil)
+	if e := jsonError(t, r); r.status != 504 || e.Message != `server "quick" did not answer within 300ms` {
+		t.Errorf("REST block: %d %s", r.status, r.body)
+	}
+
+	// The gateway's own timeout (an hour) applies to the others: a call
+	// still blocking after the quick server's timeout has passed is
+	// cancelled by its client, not by the gateway.
+	cs := connect(t, base+"/servers/default/mcp", legacy, nil)
+	cctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_, err := cs.CallTool(cctx, &mcp.CallToolParams{Name: "block"})
+	var werr *jsonrpc.Error
+	if err == nil || (errors.As(err, &werr) && werr.Code == CodeTimeout) || cctx.Err() == nil {
+		t.Errorf("default server: err = %v, want the client's own deadline", err)
+	}
+}

@@ -528,10 +528,10 @@ func progressFor(ctx context.Context, req mcp.Request) func(*mcp.ProgressNotific
 
 // awaitRound waits for the round trip's result, or for its requests for
 // input (then suspends it and returns input_required), while the client's
-// request lasts, at most Options.CallTimeout.
+// request lasts, at most the server's call timeout.
 func (f *frontend) awaitRound(ctx context.Context, rt *roundTrip) (mcp.Result, error) {
 	var timeout <-chan time.Time
-	if t := f.s.g.opts.CallTimeout; t > 0 {
+	if t := f.s.callTimeout; t > 0 {
 		tm := time.NewTimer(t)
 		defer tm.Stop()
 		timeout = tm.C
@@ -577,7 +577,7 @@ func (f *frontend) awaitRound(ctx context.Context, rt *roundTrip) (mcp.Result, e
 		case <-timeout:
 			rt.end(fmt.Errorf("gateway: call timeout: %w", context.DeadlineExceeded), "timed out at the gateway")
 			return nil, &gatewayError{code: CodeTimeout, kind: context.DeadlineExceeded,
-				msg: fmt.Sprintf("server %q did not answer %s within %v (the gateway's call timeout)", f.s.name, rt.method, f.s.g.opts.CallTimeout)}
+				msg: fmt.Sprintf("server %q did not answer %s within %v (the gateway's call timeout)", f.s.name, rt.method, f.s.callTimeout)}
 		}
 	}
 }

@@ -23,7 +23,7 @@ type remoteServer struct {
 	cancel    context.CancelFunc
 }
 
-func newRemoteServer(g *Gateway, name string, b *RemoteBackend) (*remoteServer, error) {
+func newRemoteServer(g *Gateway, name string, b *RemoteBackend, callTimeout time.Duration) (*remoteServer, error) {
 	target, err := url.Parse(b.URL)
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
 		return nil, fmt.Errorf("remote server %q: URL %q is not an absolute http(s) URL", name, b.URL)
@@ -34,11 +34,8 @@ func newRemoteServer(g *Gateway, name string, b *RemoteBackend) (*remoteServer, 
 			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConnsPerHost:   64,
 			IdleConnTimeout:       90 * time.Second,
-			ResponseHeaderTimeout: g.opts.CallTimeout,
+			ResponseHeaderTimeout: max(callTimeout, 0),
 			ForceAttemptHTTP2:     true,
-		}
-		if g.opts.CallTimeout < 0 {
-			rs.own.ResponseHeaderTimeout = 0
 		}
 		rs.transport = rs.own
 	}

@@ -186,14 +186,14 @@ func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request) {
 	}
 
 	ctx := r.Context()
-	if t := g.opts.CallTimeout; t > 0 {
+	if t := e.callTimeout; t > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
 	cs, err := e.rest.session(ctx)
 	if err != nil {
-		g.writeCallError(w, name, ctx, err)
+		g.writeCallError(w, e, ctx, err)
 		return
 	}
 	var res any
@@ -215,7 +215,7 @@ func (g *Gateway) serveREST(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, mcp.ErrConnectionClosed) {
 			e.rest.reset(cs)
 		}
-		g.writeCallError(w, name, ctx, err)
+		g.writeCallError(w, e, ctx, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -291,11 +291,12 @@ func jsonKind(goKind string) string {
 }
 
 // writeCallError maps an MCP call error to an HTTP status and JSON error.
-func (g *Gateway) writeCallError(w http.ResponseWriter, name string, ctx context.Context, err error) {
+func (g *Gateway) writeCallError(w http.ResponseWriter, e *entry, ctx context.Context, err error) {
+	name := e.name
 	var werr *jsonrpc.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		writeError(w, http.StatusGatewayTimeout, errCodeTimeout, "server %q did not answer within %v", name, g.opts.CallTimeout)
+		writeError(w, http.StatusGatewayTimeout, errCodeTimeout, "server %q did not answer within %v", name, e.callTimeout)
 	case errors.As(err, &werr):
 		switch werr.Code {
 		case CodeTimeout:

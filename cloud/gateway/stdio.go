@@ -70,6 +70,8 @@ type stdioServer struct {
 
 	probeMu sync.Mutex // serializes probes
 
+	callTimeout time.Duration // bounds each forwarded request; <= 0: none
+
 	fastMu sync.RWMutex
 	fast   map[string]*fastSession // 2025-era sessions by ID (fastpath.go)
 	fastWG sync.WaitGroup          // their watchers
@@ -78,8 +80,8 @@ type stdioServer struct {
 	sus suspender // stateless calls that may wait for client input (mrtr.go)
 }
 
-func newStdioServer(g *Gateway, name string, b StdioBackend, mode Mode) *stdioServer {
-	s := &stdioServer{g: g, name: name, backend: b, mode: mode, sessions: make(map[*frontend]struct{}), fast: make(map[string]*fastSession)}
+func newStdioServer(g *Gateway, name string, b StdioBackend, mode Mode, callTimeout time.Duration) *stdioServer {
+	s := &stdioServer{g: g, name: name, backend: b, mode: mode, callTimeout: callTimeout, sessions: make(map[*frontend]struct{}), fast: make(map[string]*fastSession)}
 	httpOpts := mcp.StreamableHTTPOptions{
 		Logger:                     g.sdkLogger,
 		DisableLocalhostProtection: true, // the gateway checks Host itself, with its allowlist
@@ -716,7 +718,7 @@ func (f *frontend) forward(ctx context.Context, method string, req mcp.Request) 
 		}
 	}
 	callCtx := ctx
-	if t := f.s.g.opts.CallTimeout; t > 0 {
+	if t := f.s.callTimeout; t > 0 {
 		var cancel context.CancelFunc
 		callCtx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
@@ -725,7 +727,7 @@ func (f *frontend) forward(ctx context.Context, method string, req mcp.Request) 
 	if err != nil {
 		if ctx.Err() == nil && callCtx.Err() != nil {
 			return nil, &gatewayError{code: CodeTimeout, kind: context.DeadlineExceeded,
-				msg: fmt.Sprintf("server %q did not answer %s within %v (the gateway's call timeout)", f.s.name, method, f.s.g.opts.CallTimeout)}
+				msg: fmt.Sprintf("server %q did not answer %s within %v (the gateway's call timeout)", f.s.name, method, f.s.callTimeout)}
 		}
 		return nil, err
 	}

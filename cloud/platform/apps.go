@@ -466,7 +466,7 @@ func (p *Platform) attachApp(ctx context.Context, d *deployment, sd store.Deploy
 	if err := p.apps.rt.Create(ctx, rs); err != nil && !errors.Is(err, runtime.ErrExists) {
 		return p.mapRuntimeError(d.name, err)
 	}
-	p.gw.Register(d.full, &stdioBackend{rt: p.apps.rt, name: d.full, desc: "mcp-agent serve (app " + d.full + ")"}, gateway.Shared)
+	p.gw.RegisterWith(d.full, &stdioBackend{rt: p.apps.rt, name: d.full, desc: "mcp-agent serve (app " + d.full + ")"}, gateway.Shared, gatewayOptions(sd.Spec))
 	d.mu.Lock()
 	d.attached = true
 	d.public = sd.Spec.Public

@@ -608,3 +608,19 @@ func TestCatalogEverythingFromLocalCopy(t *testing.T) {
 		t.Fatalf("echo: %d %+v", st, res)
 	}
 }
+
+// TestServerCallTimeout: a deployment's limits.call_timeout_seconds bounds
+// each request at the gateway.
+func TestServerCallTimeout(t *testing.T) {
+	node, args := testenv.Everything(t)
+	e := startPlatform(t, t.TempDir())
+	modules := filepath.Join(testenv.ToolsDir(), "node_modules")
+	e.create(api.CreateServerRequest{Name: "slow", Command: node, Args: args,
+		AllowedPaths: []api.AllowedPath{{Path: modules, Mode: "r"}}, Limits: api.Limits{CallTimeoutSeconds: 0.5}})
+	e.waitStatus("slow", "running")
+	body := `{"name":"trigger-long-running-operation","arguments":{"duration":20,"steps":20}}`
+	st, ae := e.apiError("POST", "/v1/servers/slow/call_tool", e.key, body)
+	if st != http.StatusGatewayTimeout || !strings.HasSuffix(ae.Message, `slow" did not answer within 500ms`) {
+		t.Errorf("long call: %d %+v", st, ae)
+	}
+}

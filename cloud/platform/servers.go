@@ -88,11 +88,17 @@ func (p *Platform) register(ctx context.Context, sd store.Deployment) (*deployme
 	return d, p.attach(ctx, d, sd.Spec)
 }
 
+// gatewayOptions are the gateway settings of a deployment: its call timeout
+// (Limits.CallTimeoutSeconds; zero keeps the gateway's).
+func gatewayOptions(spec store.Spec) *gateway.ServerOptions {
+	return &gateway.ServerOptions{CallTimeout: time.Duration(spec.Limits.CallTimeoutSeconds * float64(time.Second))}
+}
+
 // attach creates d in the runtime (stdio servers) and registers it in the
 // gateway.
 func (p *Platform) attach(ctx context.Context, d *deployment, spec store.Spec) error {
 	if d.remote {
-		p.gw.Register(d.full, &gateway.RemoteBackend{URL: spec.URL}, gateway.Shared)
+		p.gw.RegisterWith(d.full, &gateway.RemoteBackend{URL: spec.URL}, gateway.Shared, gatewayOptions(spec))
 	} else {
 		rs, err := p.runtimeSpec(d.full, spec)
 		if err != nil {
@@ -105,7 +111,7 @@ func (p *Platform) attach(ctx context.Context, d *deployment, spec store.Spec) e
 		if rs.Instances == runtime.PerSession {
 			mode = gateway.PerSession
 		}
-		p.gw.Register(d.full, &stdioBackend{rt: p.rt, name: d.full, perSession: mode == gateway.PerSession, desc: rs.Command}, mode)
+		p.gw.RegisterWith(d.full, &stdioBackend{rt: p.rt, name: d.full, perSession: mode == gateway.PerSession, desc: rs.Command}, mode, gatewayOptions(spec))
 	}
 	d.mu.Lock()
 	d.attached = true
@@ -151,13 +157,13 @@ func (p *Platform) CreateServer(ctx context.Context, org string, req api.CreateS
 	}
 	d := &deployment{id: sd.ID, org: org, name: req.Name, full: full, remote: spec.URL != "", public: spec.Public, desired: desired, attached: true}
 	if d.remote {
-		p.gw.Register(full, &gateway.RemoteBackend{URL: spec.URL}, gateway.Shared)
+		p.gw.RegisterWith(full, &gateway.RemoteBackend{URL: spec.URL}, gateway.Shared, gatewayOptions(spec))
 	} else {
 		mode := gateway.Shared
 		if rs.Instances == runtime.PerSession {
 			mode = gateway.PerSession
 		}
-		p.gw.Register(full, &stdioBackend{rt: p.rt, name: full, perSession: mode == gateway.PerSession, desc: rs.Command}, mode)
+		p.gw.RegisterWith(full, &stdioBackend{rt: p.rt, name: full, perSession: mode == gateway.PerSession, desc: rs.Command}, mode, gatewayOptions(spec))
 	}
 	p.mu.Lock()
 	p.deps[full] = d

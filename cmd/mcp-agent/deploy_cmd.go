@@ -46,6 +46,7 @@ type deployFlags struct {
 	mode              string
 	public, stopped   bool
 	timeout           time.Duration
+	callTimeout       time.Duration
 	plain             bool
 }
 
@@ -112,6 +113,7 @@ as /servers/ORG.NAME/mcp, when --public).`,
 	fl.BoolVar(&f.public, "public", false, "serve the MCP endpoint without an API key")
 	fl.BoolVar(&f.stopped, "stopped", false, "create the deployment without starting it")
 	fl.DurationVar(&f.timeout, "timeout", 3*time.Minute, "give up waiting for the server to become healthy after this long")
+	fl.DurationVar(&f.callTimeout, "call-timeout", 0, "limit of one request to the server at the gateway, e.g. 30s (default the gateway's, 5m)")
 	fl.BoolVar(&f.plain, "plain", false, "plain progress lines even on a terminal")
 	return cmd
 }
@@ -147,6 +149,10 @@ func (f *deployFlags) request(name string) (api.CreateServerRequest, error) {
 		}
 		req.AllowedPaths = append(req.AllowedPaths, ap)
 	}
+	if f.callTimeout < 0 {
+		return req, fmt.Errorf("--call-timeout %v: want a positive duration, e.g. 30s", f.callTimeout)
+	}
+	req.Limits.CallTimeoutSeconds = f.callTimeout.Seconds()
 	var err error
 	req.Env, req.Limits.MemoryBytes, err = deployEnvLimits(f.env, f.memory)
 	return req, err
