@@ -32,6 +32,15 @@
 // the method. A server that cannot be started or reached gives a
 // *ConnectError naming the server, its transport and its command or URL.
 //
+// # Resource subscriptions
+//
+// Subscribe returns once the server has registered the subscription, so
+// every update it sends afterwards reaches Options.OnResourceUpdated (under
+// 2026-07-28 it waits for the server to acknowledge the subscriptions/listen
+// stream). A Registry remembers what was subscribed through it and, when it
+// reconnects to a server, subscribes the new connection again before any
+// call uses it; Registry.Subscriptions lists those resources.
+//
 // # Protocol versions
 //
 // By default the client asks for the newest protocol, 2026-07-28

@@ -107,3 +107,45 @@ func ExampleNewWebSocketHandler() {
 	fmt.Println(res.Content[0].(*mcp.TextContent).Text)
 	// Output: Hello, WebSocket!
 }
+
+// A Registry's subscriptions last: once Subscribe returns, the server's
+// updates of the resource reach OnResourceUpdated, and after a reconnect
+// the registry subscribes the new connection again.
+func ExampleRegistry_Subscribe() {
+	ctx := context.Background()
+	server := mcp.NewServer(&mcp.Implementation{Name: "notes", Version: "v1"}, &mcp.ServerOptions{
+		SubscribeHandler:   func(context.Context, *mcp.SubscribeRequest) error { return nil },
+		UnsubscribeHandler: func(context.Context, *mcp.UnsubscribeRequest) error { return nil },
+	})
+	server.AddResource(&mcp.Resource{URI: "notes://today", Name: "today"}, func(context.Context, *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: "notes://today", Text: "buy milk"}}}, nil
+	})
+
+	updated := make(chan string, 1)
+	reg := servers.NewRegistry(map[string]config.ServerSpec{"notes": {}}, &servers.Options{
+		OnResourceUpdated: func(server string, p *mcp.ResourceUpdatedNotificationParams) {
+			updated <- server + " " + p.URI
+		},
+		Transport: func(string, config.ServerSpec, io.Writer) (mcp.Transport, error) {
+			clientEnd, serverEnd := mcp.NewInMemoryTransports()
+			if _, err := server.Connect(ctx, serverEnd, nil); err != nil {
+				return nil, err
+			}
+			return clientEnd, nil
+		},
+	})
+	defer reg.Close()
+
+	if err := reg.Subscribe(ctx, "notes", "notes://today"); err != nil {
+		log.Fatal(err)
+	}
+	// The server changes the resource.
+	if err := server.ResourceUpdated(ctx, &mcp.ResourceUpdatedNotificationParams{URI: "notes://today"}); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("updated:", <-updated)
+	fmt.Println("restored on reconnect:", reg.Subscriptions("notes"))
+	// Output:
+	// updated: notes notes://today
+	// restored on reconnect: [notes://today]
+}
