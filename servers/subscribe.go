@@ -26,6 +26,7 @@ package servers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -132,6 +133,11 @@ func (c *Conn) Subscribe(ctx context.Context, uri string) error {
 	_, err := call(ctx, c, "resources/subscribe", func(ctx context.Context, s *mcp.ClientSession) (struct{}, error) {
 		return struct{}{}, s.Subscribe(ctx, &mcp.SubscribeParams{URI: uri})
 	})
+	var refused *jsonrpc.Error
+	if errors.As(err, &refused) {
+		// The same words as a refused listen stream (2026-07-28).
+		return fmt.Errorf("server %q: resources/subscribe %s: %w", c.name, uri, refused)
+	}
 	return err
 }
 
@@ -340,9 +346,13 @@ func (r *Registry) resubscribe(ctx context.Context, c *Conn) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			ctx, cancel := context.WithTimeout(ctx, bound)
+			sctx, cancel := context.WithTimeout(ctx, bound)
 			defer cancel()
-			if err := c.Subscribe(ctx, uri); err != nil {
+			if err := c.Subscribe(sctx, uri); err != nil {
+				if ctx.Err() != nil { // nobody waits for the connection any more, or Close
+					r.o.logger.Debug("gave up subscribing again after reconnecting", "server", c.name, "uri", uri, "error", err)
+					return
+				}
 				r.o.logger.Warn("could not subscribe again to a resource after reconnecting; retried on the next reconnect",
 					"server", c.name, "uri", uri, "error", err)
 				return

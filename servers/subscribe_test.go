@@ -136,8 +136,8 @@ func TestSubscribeRefused(t *testing.T) {
 			if err == nil {
 				t.Fatal("Subscribe succeeded on a server that refuses")
 			}
-			if !strings.HasPrefix(err.Error(), `server "w": `) || !strings.Contains(err.Error(), "subscriptions are refused for now") {
-				t.Errorf("err = %q, want the server name and its reason", err)
+			if want := `server "w": resources/subscribe test://hello: subscriptions are refused for now`; err.Error() != want {
+				t.Errorf("err = %q, want %q", err, want)
 			}
 			var te *TimeoutError
 			if errors.As(err, &te) {
@@ -298,4 +298,32 @@ func TestConnSubscribeNotSupported(t *testing.T) {
 	if !errors.Is(err, ErrNotSupported) {
 		t.Errorf("Subscribe = %v, want ErrNotSupported", err)
 	}
+}
+
+// TestSubscribeRefusedOverStreamableHTTP: over Streamable HTTP the go-sdk
+// does not surface a refused subscriptions/listen, so Subscribe ends with
+// the read timeout; the stream is cancelled, and a later Subscribe works.
+func TestSubscribeRefusedOverStreamableHTTP(t *testing.T) {
+	refuse := filepath.Join(t.TempDir(), "refuse")
+	if err := os.WriteFile(refuse, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(refuseSubscribeEnv, refuse) // read by the in-process server
+	url, _, _ := startGoSDKServer(t, false, &mcp.StreamableHTTPOptions{Stateless: true})
+	u := make(updates, 10)
+	r := newTestRegistry(t, map[string]config.ServerSpec{"h": {URL: url, ReadTimeoutSeconds: 0.5}}, u.options(&Options{}))
+	ctx := testContext(t)
+	err := r.Subscribe(ctx, "h", "test://hello")
+	var te *TimeoutError
+	if !errors.As(err, &te) || err.Error() != `server "h": subscriptions/listen timed out after 500ms` {
+		t.Fatalf("Subscribe = %v (%T), want the subscriptions/listen timeout", err, err)
+	}
+	if err := os.Remove(refuse); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Subscribe(ctx, "h", "test://hello"); err != nil {
+		t.Fatalf("Subscribe once accepted: %v", err)
+	}
+	callText(t, r, "h", "touch", nil)
+	u.waitFor(t, "test://hello")
 }
