@@ -54,7 +54,8 @@ type Options struct {
 	OnProgress func(server string, p *mcp.ProgressNotificationParams)
 
 	// OnResourceUpdated is called for notifications/resources/updated about
-	// resources subscribed with Subscribe. Nil ignores them.
+	// resources subscribed with Subscribe (a Registry keeps them subscribed
+	// across reconnects). Nil ignores them.
 	OnResourceUpdated func(server string, p *mcp.ResourceUpdatedNotificationParams)
 
 	// OnToolsChanged is called when a server says its tool list changed

@@ -16,7 +16,8 @@ import (
 // Registry holds the configured servers of an app and keeps one persistent
 // connection per server: opened on first use (or by ConnectAll), shared by
 // every caller, and reopened on the next use after the server exits or the
-// connection breaks.
+// connection breaks. A reopened connection is subscribed again to the
+// resources subscribed through the Registry (see Registry.Subscribe).
 //
 // Its methods are safe for concurrent use. Concurrent first uses of a
 // server connect it once; a caller that gives up (its context ends) stops

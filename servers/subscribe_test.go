@@ -78,6 +78,10 @@ func TestSubscribeThenUpdate(t *testing.T) {
 			url, _, _ := startGoSDKServer(t, false, &mcp.StreamableHTTPOptions{Stateless: true})
 			return config.ServerSpec{URL: url}
 		}, "2026-07-28"},
+		{"websocket-2026-07-28", func(t *testing.T) config.ServerSpec {
+			url, _ := startWebSocketServer(t)
+			return config.ServerSpec{Transport: config.TransportWebSocket, URL: url}
+		}, "2026-07-28"},
 	}
 	for _, v := range protocolVersions {
 		setups = append(setups, setup{"stdio-" + v, func(*testing.T) config.ServerSpec { return testServerSpec("", "basic") }, v})
