@@ -65,7 +65,6 @@ type Conn struct {
 	transport string
 	logger    *slog.Logger
 	session   *mcp.ClientSession
-	cl        *client
 	stderr    *stderrTail
 	subs      subscriptions
 	w         *watchedConn // nil when the connection is not wrapped
@@ -109,7 +108,6 @@ func dial(ctx context.Context, name string, spec config.ServerSpec, o *options, 
 	c := &Conn{
 		name:      name,
 		spec:      spec,
-		cl:        client,
 		transport: tr,
 		logger:    logger,
 		dead:      make(chan struct{}),
