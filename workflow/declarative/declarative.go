@@ -301,18 +301,30 @@ func (b *Builder) router(ctx context.Context, d decl) (llm.AugmentedLLM, error) 
 		cats = append(cats, cat)
 	}
 	opts := &router.Options{Name: d.name, Instruction: d.str("instruction")}
+	var r *router.Router
 	if strings.EqualFold(d.str("ranker"), "embedding") {
 		e, err := b.embedder(d.str("embedding_model"))
 		if err != nil {
 			return nil, err
 		}
-		return router.NewEmbedding(e, cats, opts)
+		if r, err = router.NewEmbedding(e, cats, opts); err != nil {
+			return nil, err
+		}
+	} else {
+		ranker, err := b.member(ctx, d.str("routing_agent"))
+		if err != nil {
+			return nil, err
+		}
+		if r, err = router.NewLLM(ranker, cats, opts); err != nil {
+			return nil, err
+		}
 	}
-	ranker, err := b.member(ctx, d.str("routing_agent"))
-	if err != nil {
-		return nil, err
+	if k := d.integer("top_k"); k > 1 {
+		// The answer lists the routes whenever top_k asks for several, even
+		// when fewer categories exist or the ranker chose fewer.
+		return newTopKRouter(r, min(k, len(cats)), d.integer("max_concurrency")), nil
 	}
-	return router.NewLLM(ranker, cats, opts)
+	return r, nil
 }
 
 func (b *Builder) intent(ctx context.Context, d decl) (llm.AugmentedLLM, error) {
