@@ -35,8 +35,17 @@
 // the same way (config.ValidateWorkflows). The keys of each type are listed
 // in docs/patterns.md, "Declaring workflows".
 //
+// A router declared with top_k above 1 runs each of its k best categories
+// on the request, concurrently (at most max_concurrency at once), and
+// answers with one Markdown section per route, best first:
+// "## NAME (confidence 0.90)" followed by that route's answer. The first
+// route to fail fails the turn.
+//
 // A swarm is the exception to "the caller makes each agent's LLM": its
 // agents are built here (agent.FromSpec, plus a transfer_to_AGENT tool per
-// declared handoff) and share one provider, from Options.Swarm. Go function
-// tools (swarm.Func) cannot be declared; build such swarms in Go.
+// declared handoff) and share one provider and model, from Options.Swarm
+// (swarm.New takes one provider and one set of request params for all its
+// agents, so an agent's own provider and model are not used in a swarm).
+// Go function tools (swarm.Func) cannot be declared; build such swarms in
+// Go.
 package declarative

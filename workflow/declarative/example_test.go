@@ -64,3 +64,53 @@ workflows:
 	fmt.Println(err)
 	// Output: mcp_agent.config.yaml:8: workflows.letter.min_rating: unknown rating "grate" (want poor, fair, good, excellent)
 }
+
+// A router declared with top_k: 2 runs its two best categories and lists
+// their answers, best first.
+func ExampleBuild_routerTopK() {
+	settings, err := config.LoadBytes("mcp_agent.config.yaml", []byte(`
+agents:
+  definitions:
+    - {name: dispatcher, instruction: Route customer requests.}
+    - {name: billing, description: Invoices and refunds.}
+    - {name: shipping, description: Where a parcel is.}
+workflows:
+  desk:
+    type: router
+    agents: [billing, shipping]
+    routing_agent: dispatcher
+    top_k: 2
+    max_concurrency: 2
+`), config.LoadOptions{NoEnvOverrides: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	answers := map[string]string{
+		"dispatcher": `{"categories": [
+			{"category": "shipping", "confidence": 0.4, "reasoning": "a parcel"},
+			{"category": "billing", "confidence": 0.9, "reasoning": "a refund"}]}`,
+		"billing":  "Your refund of 42 EUR is on its way.",
+		"shipping": "The parcel left the depot this morning.",
+	}
+	agents := func(ctx context.Context, spec config.AgentSpec) (llm.AugmentedLLM, error) {
+		model := replay.NewFromTurns(replay.Turn{Text: answers[spec.Name]})
+		return llm.New(nil, model, &llm.Options{Name: spec.Name}), nil
+	}
+	desk, err := declarative.Build(context.Background(), settings, "desk", agents, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	answer, err := llm.GenerateString(context.Background(), desk, llm.Prompt("Refund my lost parcel"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(answer)
+	// Output:
+	// ## billing (confidence 0.90)
+	//
+	// Your refund of 42 EUR is on its way.
+	//
+	// ## shipping (confidence 0.40)
+	//
+	// The parcel left the depot this morning.
+}
