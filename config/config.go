@@ -342,6 +342,9 @@ type ProviderSettings struct {
 	User string `yaml:"user,omitempty" json:"user,omitempty"`
 	// Provider is the Python anthropic.provider (anthropic, bedrock, vertexai).
 	Provider string `yaml:"provider,omitempty" json:"provider,omitempty"`
+	// API is the OpenAI API the openai provider speaks: chat_completions
+	// (the default, "") or responses (the Responses API). Only openai reads it.
+	API string `yaml:"api,omitempty" json:"api,omitempty"`
 }
 
 // AgentsSettings is the agents section.

@@ -119,6 +119,12 @@ func validate(s *Settings, pos map[string]position, errs *errorList, file string
 	}
 	v.logger()
 	v.otel()
+	if o := s.OpenAI; o != nil && o.API != "" && o.API != "chat_completions" && o.API != "responses" {
+		v.errorf("openai.api", "unknown OpenAI API %q (want chat_completions, responses)", o.API)
+	}
+	if a := s.Anthropic; a != nil && a.API != "" {
+		v.errorf("anthropic.api", "api is an openai setting; the anthropic provider speaks only the Messages API")
+	}
 	v.servers()
 	v.agents()
 	v.workflows()
