@@ -51,6 +51,25 @@
 // agent's system prompt from its instruction and the variables. They
 // persist across turns; [Swarm.Reset] restores the initial ones.
 //
+// # Models per agent
+//
+// The agents share New's provider and Options.Params unless
+// Options.Agents gives one its own: a cheap model for triage, a stronger
+// one for the specialist, even another provider:
+//
+//	s, err := swarm.New(openaiProvider, []llm.ToolSource{triage, billing}, &swarm.Options{
+//		Params: &llm.RequestParams{MaxTokens: 1024},
+//		Agents: map[string]swarm.AgentOptions{
+//			"triage":  {Params: &llm.RequestParams{Model: "gpt-4o-mini"}},
+//			"billing": {Provider: anthropicProvider, Params: &llm.RequestParams{Model: "claude-sonnet-4-5", Temperature: llm.Float(0.2)}},
+//		},
+//	})
+//
+// An agent's Params override the fields of Options.Params they set; the
+// caller's RequestParams (of Generate, Stream, Run) override both, so a
+// Model passed there applies to every agent. New's provider may be nil when
+// every agent has its own.
+//
 // # Conversation, events and usage
 //
 // The swarm owns the conversation (Options.Memory) and keeps every message
@@ -59,7 +78,10 @@
 // answering agent, the handoffs and the variables. Stream forwards each
 // agent's events with the agent's name as Source. When the context
 // carries an [llm.UsageTracker], each agent's calls are recorded under a
-// node of kind [llm.UsageWorkflow] named after the swarm.
+// node of kind [llm.UsageWorkflow] named after the swarm, in a child node
+// named after the agent, by model: the report shows which agent spent
+// what. [Swarm.Agent](name).UsageReport() reports one agent's calls across
+// turns.
 //
 // Ending an agent's tool loop at a handoff works through the provider the
 // swarm gives its agents: once a handoff or the end of the turn is

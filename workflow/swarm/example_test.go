@@ -60,3 +60,49 @@ func ExampleNew() {
 	// handoffs: [{triage billing}] answered by: billing
 	// variables: map[customer:Ada refunded:42]
 }
+
+// A cheap model triages, a stronger one answers; the usage report shows
+// which agent spent what.
+func ExampleAgentOptions() {
+	triage, err := agent.New(agent.Config{Name: "triage", Instruction: "Route the customer.",
+		Tools: []agent.Tool{swarm.TransferTo("billing", "For invoices and refunds.")}}, nil)
+	if err != nil {
+		panic(err)
+	}
+	billing, err := agent.New(agent.Config{Name: "billing", Instruction: "Handle billing."}, nil)
+	if err != nil {
+		panic(err)
+	}
+	// Scripted models; with a real provider, Params.Model picks the model.
+	cheap := replay.New(&replay.Script{Model: "gpt-4o-mini", Turns: []replay.Turn{
+		{ToolCalls: []replay.ToolCall{{Name: "transfer_to_billing"}}, Usage: &replay.Usage{Input: 1000, Output: 20}},
+	}}, nil)
+	strong := replay.New(&replay.Script{Model: "gpt-4o", Turns: []replay.Turn{
+		{Text: "Your refund is on its way.", Usage: &replay.Usage{Input: 1200, Output: 80}},
+	}}, nil)
+	s, err := swarm.New(nil, []llm.ToolSource{triage, billing}, &swarm.Options{
+		Name: "support",
+		Agents: map[string]swarm.AgentOptions{
+			"triage":  {Provider: cheap, Params: &llm.RequestParams{Model: "gpt-4o-mini"}},
+			"billing": {Provider: strong, Params: &llm.RequestParams{Model: "gpt-4o", Temperature: llm.Float(0.2)}},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	run := llm.NewUsageTracker("run", llm.UsageRun)
+	answer, err := llm.GenerateString(llm.ContextWithUsage(context.Background(), run), s, llm.Prompt("Refund me."), nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(answer)
+	for _, a := range run.Report(nil).Children[0].Children {
+		for model, u := range a.Models {
+			fmt.Printf("%s: %s, %d tokens, %s\n", a.Name, model, u.InputTokens+u.OutputTokens, a.Cost)
+		}
+	}
+	// Output:
+	// Your refund is on its way.
+	// triage: gpt-4o-mini, 1020 tokens, $0.0002
+	// billing: gpt-4o, 1280 tokens, $0.0038
+}

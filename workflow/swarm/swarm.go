@@ -56,8 +56,14 @@ type Options struct {
 	// is hidden by it.
 	Handoffs map[string][]string
 	// Params are the defaults of every agent's model calls (Model,
-	// MaxIterations, ...); the caller's RequestParams override them.
+	// MaxIterations, ...); an agent's Agents[name].Params override them,
+	// and the caller's RequestParams override both.
 	Params *llm.RequestParams
+	// Agents gives agents, by name, their own provider and request
+	// defaults, such as a cheap model for a triage agent and a stronger one
+	// for a specialist. An agent without an entry uses New's provider and
+	// Params.
+	Agents map[string]AgentOptions
 	// Variables are the initial context variables.
 	Variables map[string]any
 	// Instructions, when set, computes an agent's system prompt from its
@@ -71,6 +77,18 @@ type Options struct {
 	// Retry and Prices are passed to the agents' LLMs (see llm.Options).
 	Retry  *llm.RetryPolicy
 	Prices *llm.PriceTable
+}
+
+// AgentOptions gives one agent of a swarm its own model (Options.Agents).
+// The zero value uses the swarm's provider and Options.Params.
+type AgentOptions struct {
+	// Provider, when set, takes the agent's model calls instead of the
+	// provider given to New.
+	Provider llm.Provider
+	// Params are the agent's request defaults: the fields they set (Model,
+	// Temperature, MaxTokens, ...) override Options.Params for this agent;
+	// the caller's RequestParams override both.
+	Params *llm.RequestParams
 }
 
 // Swarm is OpenAI's Swarm pattern on any model provider: agents with
@@ -97,13 +115,16 @@ type Swarm struct {
 
 var _ llm.AugmentedLLM = (*Swarm)(nil)
 
-// New returns a swarm of agents whose model calls go to provider. Each
-// agent (usually an [*agent.Agent] with MCP servers and function tools
-// from [Func] and [TransferTo]) runs in an [llm.LLM] built with llm.New, named
-// after it.
+// New returns a swarm of agents whose model calls go to provider, or to an
+// agent's own Options.Agents[name].Provider. Each agent (usually an
+// [*agent.Agent] with MCP servers and function tools from [Func] and
+// [TransferTo]) runs in an [llm.LLM] built with llm.New, named after it,
+// so usage reports list each agent's calls and models separately.
 //
-// New fails for a nil provider, no agents, a nil or unnamed agent,
-// duplicate names, an unknown Start agent or a negative MaxHandoffs.
+// New fails for no agents, a nil or unnamed agent, duplicate names, an
+// agent with no provider (provider is nil and it has none of its own), an
+// Options.Agents or Options.Handoffs entry naming no agent, an unknown
+// Start agent or a negative MaxHandoffs.
 func New(provider llm.Provider, agents []llm.ToolSource, opts *Options) (*Swarm, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -124,9 +145,6 @@ func New(provider llm.Provider, agents []llm.ToolSource, opts *Options) (*Swarm,
 	}
 	fail := func(format string, args ...any) (*Swarm, error) {
 		return nil, fmt.Errorf("%s: %s", s.label(), fmt.Sprintf(format, args...))
-	}
-	if provider == nil {
-		return fail("no provider: give the llm.Provider the agents' model calls go to")
 	}
 	if len(agents) == 0 {
 		return fail("no agents: give at least one")
@@ -156,9 +174,27 @@ func New(provider llm.Provider, agents []llm.ToolSource, opts *Options) (*Swarm,
 		}
 		s.sources[from] = &withHandoffs{ToolSource: s.sources[from], targets: opts.Handoffs[from]}
 	}
-	p := &interceptProvider{Provider: provider, swarm: s}
+	for _, name := range slices.Sorted(maps.Keys(opts.Agents)) {
+		if _, ok := s.sources[name]; !ok {
+			return fail("Agents[%q]: no such agent; the agents are: %s", name, strings.Join(s.order, ", "))
+		}
+	}
 	for _, name := range s.order {
-		s.members[name] = llm.New(s.sources[name], p, &llm.Options{Name: name, Params: opts.Params, Retry: opts.Retry, Prices: opts.Prices})
+		ao := opts.Agents[name]
+		p, params := provider, opts.Params
+		if ao.Provider != nil {
+			p = ao.Provider
+		}
+		if ao.Params != nil {
+			params = llm.MergeParams(opts.Params, ao.Params)
+		}
+		if p == nil {
+			if len(opts.Agents) == 0 {
+				return fail("no provider: give the llm.Provider the agents' model calls go to")
+			}
+			return fail("agent %q has no provider: give New the swarm's llm.Provider, or set Options.Agents[%q].Provider", name, name)
+		}
+		s.members[name] = llm.New(s.sources[name], &interceptProvider{Provider: p, swarm: s}, &llm.Options{Name: name, Params: params, Retry: opts.Retry, Prices: opts.Prices})
 	}
 	if s.start == "" {
 		s.start = s.order[0]
@@ -265,7 +301,7 @@ func (s *Swarm) Run(ctx context.Context, msgs []llm.Message, params *llm.Request
 // the agent's tool loop right after the tool calls.
 var errIntercepted = errors.New("swarm: turn handed over")
 
-// interceptProvider wraps the agents' provider: a model call made while a
+// interceptProvider wraps an agent's provider: a model call made while a
 // handoff or an end of turn is pending fails with errIntercepted.
 type interceptProvider struct {
 	llm.Provider

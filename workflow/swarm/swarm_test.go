@@ -454,6 +454,7 @@ func TestStreamStop(t *testing.T) {
 func TestNewErrors(t *testing.T) {
 	p := replay.NewFromTurns(replay.Turn{Text: "x"})
 	a := newAgent(t, "a", "", nil, nil)
+	b := newAgent(t, "b", "", nil, nil)
 	tests := []struct {
 		name     string
 		provider llm.Provider
@@ -469,6 +470,8 @@ func TestNewErrors(t *testing.T) {
 		{"max handoffs", p, []llm.ToolSource{a}, &swarm.Options{MaxHandoffs: -1}, `swarm "swarm": MaxHandoffs is -1: use 0 for the default or a positive bound`},
 		{"handoffs from", p, []llm.ToolSource{a}, &swarm.Options{Handoffs: map[string][]string{"x": {"a"}}}, `swarm "swarm": Handoffs["x"]: no such agent; the agents are: a`},
 		{"handoffs to", p, []llm.ToolSource{a}, &swarm.Options{Handoffs: map[string][]string{"a": {"b"}}}, `swarm "swarm": Handoffs["a"]: cannot hand off to "b": name another of the agents: a`},
+		{"agent without provider", nil, []llm.ToolSource{a, b}, &swarm.Options{Agents: map[string]swarm.AgentOptions{"a": {Provider: p}}}, `swarm "swarm": agent "b" has no provider: give New the swarm's llm.Provider, or set Options.Agents["b"].Provider`},
+		{"agents", p, []llm.ToolSource{a}, &swarm.Options{Agents: map[string]swarm.AgentOptions{"x": {Params: &llm.RequestParams{Model: "m"}}}}, `swarm "swarm": Agents["x"]: no such agent; the agents are: a`},
 		{"handoffs to self", p, []llm.ToolSource{a}, &swarm.Options{Handoffs: map[string][]string{"a": {"a"}}}, `swarm "swarm": Handoffs["a"]: cannot hand off to "a": name another of the agents: a`},
 	}
 	for _, tt := range tests {
