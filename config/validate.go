@@ -91,6 +91,8 @@ type validator struct {
 	pos  map[string]position
 	errs *errorList
 	file string // fallback file name
+
+	swarmAgents map[string]bool // agents whose provider a swarm check has checked
 }
 
 // at returns the position of path, or of its nearest recorded ancestor.
@@ -305,6 +307,9 @@ var workflowKeys = map[string][]string{
 }
 
 var (
+	// providerNames are the providers a swarm agent's provider can name:
+	// those llm/providers builds (providers.Names).
+	providerNames   = []string{"openai", "anthropic", "replay"}
 	workflowRatings = []string{"poor", "fair", "good", "excellent"}
 	workflowRankers = []string{"llm", "embedding"}
 )
@@ -849,6 +854,7 @@ func (c *wfCheck) swarm() {
 		}
 		return true
 	}
+	c.swarmProviders()
 	if start, ok := c.optString("start"); ok {
 		inSwarm("start", start)
 	}
@@ -882,6 +888,28 @@ func (c *wfCheck) swarm() {
 			default:
 				inSwarm(indexPath(k, i), to)
 			}
+		}
+	}
+}
+
+// swarmProviders checks the provider of each agent of the swarm (where
+// the agent is declared, once per agent): a swarm runs each agent on the
+// provider it names.
+func (c *wfCheck) swarmProviders() {
+	if c.v.s.Agents == nil {
+		return
+	}
+	if c.v.swarmAgents == nil {
+		c.v.swarmAgents = map[string]bool{}
+	}
+	for i, spec := range c.v.s.Agents.Definitions {
+		prov := strings.ToLower(strings.TrimSpace(spec.Provider))
+		if spec.Provider == "" || !contains(c.spec.Agents, spec.Name) || c.v.swarmAgents[spec.Name] {
+			continue
+		}
+		c.v.swarmAgents[spec.Name] = true
+		if !contains(providerNames, prov) {
+			c.v.errorf(indexPath("agents.definitions", i)+".provider", "unknown provider %q for agent %q of swarm %q %s", spec.Provider, spec.Name, c.name, want(providerNames))
 		}
 	}
 }

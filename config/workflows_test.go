@@ -330,3 +330,32 @@ func TestValidateWorkflows(t *testing.T) {
 		t.Errorf("ValidateWorkflows of valid settings: %v", err)
 	}
 }
+
+// TestSwarmAgentProviders: a swarm runs each agent on the provider its
+// declaration names, so an unknown one is reported where it is written,
+// once even when two swarms use the agent.
+func TestSwarmAgentProviders(t *testing.T) {
+	yaml := lines(
+		"agents:",
+		"  definitions:",
+		"    - {name: triage, provider: openai, model: gpt-4o-mini}",
+		"    - {name: billing, provider: Anthropic, model: claude-sonnet-4-5}",
+		"    - {name: sales, provider: opneai}",
+		"    - {name: solo, provider: ollama}", // in no swarm: its AgentFunc decides
+		"workflows:",
+		"  support: {type: swarm, agents: [triage, billing, sales]}",
+		"  shop: {type: swarm, agents: [sales, triage]}",
+	)
+	_, err := LoadBytes(file, []byte(yaml), opts(nil))
+	want := `mcp_agent.config.yaml:5: agents.definitions[2].provider: unknown provider "opneai" for agent "sales" of swarm "shop" (want openai, anthropic, replay)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("LoadBytes error = %v\nwant %s", err, want)
+	}
+	s, err := LoadBytes(file, []byte(strings.Replace(yaml, "opneai", "replay", 1)), opts(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Agents.Definitions[1]; got.Provider != "Anthropic" || got.Model != "claude-sonnet-4-5" {
+		t.Errorf("billing = %+v", got)
+	}
+}

@@ -65,11 +65,26 @@ type Options struct {
 
 // SwarmOptions gives a declared swarm what its agents need. A swarm's agents
 // are built here from their declarations, with a transfer_to_AGENT tool for
-// each handoff, and all make their model calls through one provider.
+// each handoff. Each runs on the swarm's provider and request defaults
+// (Provider), unless its declaration names its own provider or model (see
+// Agent).
 type SwarmOptions struct {
 	// Provider returns the provider of the named swarm's model calls and the
 	// defaults of its agents' requests (the model; nil for none). Required.
 	Provider func(ctx context.Context, swarm string) (llm.Provider, *llm.RequestParams, error)
+	// Agent, when set, returns one agent's own provider and request
+	// defaults from its declaration (spec.Provider, spec.Model), as an
+	// AgentFunc does for the agents of the other patterns: a nil provider
+	// uses the swarm's, and the params override the fields of the swarm's
+	// they set (nil: none). Nil: an agent's declared model overrides the
+	// swarm's, and an agent that declares a provider other than the swarm
+	// provider's (llm.Provider.Name) fails the build.
+	Agent func(ctx context.Context, swarm string, spec config.AgentSpec) (llm.Provider, *llm.RequestParams, error)
+	// Tools adds Go function tools (agent.NewTool, swarm.Func: handoffs,
+	// context variables, ending the turn) to declared agents, by agent
+	// name, in every swarm that has the agent. A name that is not a
+	// declared agent fails the build.
+	Tools map[string][]agent.Tool
 	// Servers connects the agents' MCP servers (the app's
 	// *servers.Registry); nil is only valid for agents without servers.
 	Servers agent.Servers
@@ -412,8 +427,18 @@ func (b *Builder) swarm(ctx context.Context, d decl) (llm.AugmentedLLM, error) {
 	if so == nil || so.Provider == nil {
 		return nil, fmt.Errorf("%w (the provider and servers of its agents)", ErrNoSwarm)
 	}
+	for _, name := range sortedKeys(so.Tools) {
+		if _, ok := b.agentSpec(name); !ok {
+			return nil, fmt.Errorf("SwarmOptions.Tools[%q]: no agent of that name is declared (under agents.definitions)", name)
+		}
+	}
+	p, params, err := so.Provider(ctx, d.name)
+	if err != nil {
+		return nil, err
+	}
 	handoffs, explicit := d.handoffs()
 	srcs := make([]llm.ToolSource, 0, len(d.spec.Agents))
+	own := map[string]swarm.AgentOptions{}
 	for _, name := range d.spec.Agents {
 		spec, ok := b.agentSpec(name)
 		if !ok { // unreachable after validation
@@ -429,26 +454,58 @@ func (b *Builder) swarm(ctx context.Context, d decl) (llm.AugmentedLLM, error) {
 				}
 			}
 		}
-		tools := make([]agent.Tool, 0, len(targets))
+		tools := make([]agent.Tool, 0, len(targets)+len(so.Tools[name]))
 		for _, to := range targets {
 			tools = append(tools, swarm.TransferTo(to, b.describe(to)))
 		}
+		tools = append(tools, so.Tools[name]...)
 		ag, err := agent.FromSpec(spec, so.Servers, &agent.FromSpecOptions{Tools: tools, HumanInput: so.HumanInput})
 		if err != nil {
 			return nil, fmt.Errorf("agent %q: %w", name, err)
 		}
 		srcs = append(srcs, ag)
-	}
-	p, params, err := so.Provider(ctx, d.name)
-	if err != nil {
-		return nil, err
+		ao, err := swarmAgent(ctx, so, d.name, spec, p)
+		if err != nil {
+			return nil, fmt.Errorf("agent %q: %w", name, err)
+		}
+		if ao.Provider != nil || ao.Params != nil {
+			own[name] = ao
+		}
 	}
 	return swarm.New(p, srcs, &swarm.Options{
 		Name:        d.name,
 		Start:       d.str("start"),
 		MaxHandoffs: d.integer("max_handoffs"),
 		Params:      params,
+		Agents:      own,
 	})
+}
+
+// swarmAgent returns the provider and request defaults of a swarm's agent
+// of its own, from SwarmOptions.Agent or else its declaration; p is the
+// swarm's provider.
+func swarmAgent(ctx context.Context, so *SwarmOptions, swarmName string, spec config.AgentSpec, p llm.Provider) (swarm.AgentOptions, error) {
+	if so.Agent != nil {
+		ap, params, err := so.Agent(ctx, swarmName, spec)
+		return swarm.AgentOptions{Provider: ap, Params: params}, err
+	}
+	if prov := strings.TrimSpace(spec.Provider); prov != "" && p != nil && !strings.EqualFold(prov, p.Name()) {
+		return swarm.AgentOptions{}, fmt.Errorf("declares provider %q but the swarm runs on %q: set SwarmOptions.Agent to give agents their own providers", prov, p.Name())
+	}
+	var ao swarm.AgentOptions
+	if spec.Model != "" {
+		ao.Params = &llm.RequestParams{Model: spec.Model}
+	}
+	return ao, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // embedder returns the (cached) embedder of model ("" is
