@@ -43,9 +43,23 @@
 //
 // A swarm is the exception to "the caller makes each agent's LLM": its
 // agents are built here (agent.FromSpec, plus a transfer_to_AGENT tool per
-// declared handoff) and share one provider and model, from Options.Swarm
-// (swarm.New takes one provider and one set of request params for all its
-// agents, so an agent's own provider and model are not used in a swarm).
-// Go function tools (swarm.Func) cannot be declared; build such swarms in
-// Go.
+// declared handoff, plus SwarmOptions.Tools for Go function tools such as
+// swarm.Func) and run on the swarm's provider and request defaults
+// (SwarmOptions.Provider), each with its own declared model. An agent that
+// declares its own provider needs SwarmOptions.Agent, which returns each
+// agent's provider and request defaults from its AgentSpec, as an
+// AgentFunc does for the other patterns:
+//
+//	Swarm: &declarative.SwarmOptions{
+//		Provider: func(ctx context.Context, swarm string) (llm.Provider, *llm.RequestParams, error) {
+//			return openaiProvider, nil, nil
+//		},
+//		Agent: func(ctx context.Context, swarm string, spec config.AgentSpec) (llm.Provider, *llm.RequestParams, error) {
+//			p, err := providerNamed(spec.Provider) // nil for "": the swarm's
+//			return p, &llm.RequestParams{Model: spec.Model}, err
+//		},
+//		Servers: a.Servers(),
+//	}
+//
+// The swarm's usage report has one node per agent, by model.
 package declarative

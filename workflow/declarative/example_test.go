@@ -2,6 +2,7 @@ package declarative_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 
@@ -113,4 +114,63 @@ workflows:
 	// ## shipping (confidence 0.40)
 	//
 	// The parcel left the depot this morning.
+}
+
+// A declared swarm whose triage agent runs on a cheap model and whose
+// billing agent runs on another provider; the usage report splits per
+// agent.
+func ExampleSwarmOptions() {
+	settings, err := config.LoadBytes("mcp_agent.config.yaml", []byte(`
+agents:
+  definitions:
+    - {name: triage, instruction: Route the customer., model: gpt-4o-mini}
+    - {name: billing, description: Refunds., instruction: Handle billing., provider: anthropic, model: claude-sonnet-4-5}
+workflows:
+  support: {type: swarm, agents: [triage, billing]}
+`), config.LoadOptions{NoEnvOverrides: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Scripted models; a real app returns openai.New(...), anthropic.New(...).
+	openaiProvider := replay.New(&replay.Script{Model: "gpt-4o-mini", Turns: []replay.Turn{
+		{ToolCalls: []replay.ToolCall{{Name: "transfer_to_billing"}}, Usage: &replay.Usage{Input: 900, Output: 10}},
+	}}, nil)
+	anthropicProvider := replay.New(&replay.Script{Model: "claude-sonnet-4-5", Turns: []replay.Turn{
+		{Text: "Your refund is on its way.", Usage: &replay.Usage{Input: 1000, Output: 60}},
+	}}, nil)
+	noAgents := func(context.Context, config.AgentSpec) (llm.AugmentedLLM, error) {
+		return nil, errors.New("only the swarm's agents are used") // built by the swarm itself
+	}
+	w, err := declarative.Build(context.Background(), settings, "support", noAgents, &declarative.Options{
+		Swarm: &declarative.SwarmOptions{
+			Provider: func(ctx context.Context, swarm string) (llm.Provider, *llm.RequestParams, error) {
+				return openaiProvider, nil, nil
+			},
+			Agent: func(ctx context.Context, swarm string, spec config.AgentSpec) (llm.Provider, *llm.RequestParams, error) {
+				var p llm.Provider // nil: the swarm's
+				if spec.Provider == "anthropic" {
+					p = anthropicProvider
+				}
+				return p, &llm.RequestParams{Model: spec.Model}, nil
+			},
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	run := llm.NewUsageTracker("run", llm.UsageRun)
+	answer, err := llm.GenerateString(llm.ContextWithUsage(context.Background(), run), w, llm.Prompt("Refund me."), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(answer)
+	for _, a := range run.Report(nil).Children[0].Children {
+		for model := range a.Models {
+			fmt.Printf("%s: %d call on %s, %s\n", a.Name, a.Calls, model, a.Cost)
+		}
+	}
+	// Output:
+	// Your refund is on its way.
+	// triage: 1 call on gpt-4o-mini, $0.0001
+	// billing: 1 call on claude-sonnet-4-5, $0.0039
 }
