@@ -14,6 +14,7 @@ import (
 	oai "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/packages/ssestream"
+	"github.com/openai/openai-go/v3/responses"
 
 	"github.com/mcp-agent-go/mcp-agent/config"
 	"github.com/mcp-agent-go/mcp-agent/llm"
@@ -84,14 +85,29 @@ type Options struct {
 	LegacyMaxTokens bool
 	// SystemRole is the role of the system prompt: "system", "developer",
 	// or "" to choose by model ("developer" for reasoning models, "system"
-	// otherwise).
+	// otherwise). The Responses API sends the system prompt as its
+	// instructions field instead and ignores SystemRole.
 	SystemRole string
+
+	// API selects the endpoint: [APIChatCompletions] (the default, "") or
+	// [APIResponses] (POST /responses, which OpenAI's reasoning models and
+	// newer features use; see the package doc for what differs).
+	API string
 }
 
-// Provider is an [llm.Provider] for the OpenAI Chat Completions API and
-// servers compatible with it. It is safe for concurrent use.
+// The APIs a [Provider] can speak (see [Options].API).
+const (
+	APIChatCompletions = "chat_completions"
+	APIResponses       = "responses"
+)
+
+// Provider is an [llm.Provider] for the OpenAI Chat Completions API (or,
+// with [Options].API set to [APIResponses], the Responses API) and servers
+// compatible with it. It is safe for concurrent use.
 type Provider struct {
 	svc   oai.ChatCompletionService
+	rsvc  responses.ResponseService
+	api   string
 	opts  Options
 	model string
 	// azureBase is the Azure deployments root ("" when not Azure);
@@ -111,9 +127,16 @@ func New(opts *Options) *Provider {
 	if opts != nil {
 		o = *opts
 	}
-	p := &Provider{opts: o, model: o.DefaultModel}
+	p := &Provider{opts: o, model: o.DefaultModel, api: o.API}
 	if p.model == "" {
 		p.model = DefaultModel
+	}
+	switch o.API {
+	case "":
+		p.api = APIChatCompletions
+	case APIChatCompletions, APIResponses:
+	default:
+		p.err = fmt.Errorf("openai: unknown api %q; set openai.api to %s (the default) or %s", o.API, APIChatCompletions, APIResponses)
 	}
 	base := o.BaseURL
 	if base == "" {
@@ -140,6 +163,15 @@ func New(opts *Options) *Provider {
 		if !p.azureFixed {
 			p.azureBase = trimmed + "/openai/deployments/"
 		}
+		if p.api == APIResponses {
+			// Azure's Responses API is not per deployment: the model
+			// (deployment name) is in the body.
+			if p.azureFixed && p.err == nil {
+				p.err = fmt.Errorf("openai: the Responses API on Azure is not per deployment: set base_url to the resource endpoint (https://NAME.openai.azure.com), not %s", trimmed)
+			}
+			p.azureBase = ""
+			trimmed += "/openai"
+		}
 		ropts = append(ropts, option.WithBaseURL(trimmed), option.WithQuery("api-version", o.APIVersion))
 		if o.APIKey != "" {
 			ropts = append(ropts, option.WithHeader("api-key", o.APIKey))
@@ -157,6 +189,7 @@ func New(opts *Options) *Provider {
 		}
 	}
 	p.svc = oai.NewChatCompletionService(ropts...)
+	p.rsvc = responses.NewResponseService(ropts...)
 	return p
 }
 
@@ -176,6 +209,7 @@ func FromConfig(ps *config.ProviderSettings, opts *Options) (*Provider, error) {
 		fill(&o.DefaultModel, ps.DefaultModel)
 		fill(&o.APIVersion, ps.APIVersion)
 		fill(&o.User, ps.User)
+		fill(&o.API, ps.API)
 		if o.ReasoningEffort == "" {
 			o.ReasoningEffort = llm.ReasoningEffort(ps.ReasoningEffort)
 		}
@@ -220,6 +254,10 @@ func fill(dst *string, v string) {
 	}
 }
 
+// API returns the API the provider speaks: [APIChatCompletions] or
+// [APIResponses].
+func (p *Provider) API() string { return p.api }
+
 // Name returns "openai".
 func (p *Provider) Name() string { return "openai" }
 
@@ -230,6 +268,9 @@ func (p *Provider) DefaultModel() string { return p.model }
 func (p *Provider) Complete(ctx context.Context, req *llm.Request) (*llm.Response, error) {
 	if p.err != nil {
 		return nil, p.err
+	}
+	if p.api == APIResponses {
+		return p.completeResponses(ctx, req)
 	}
 	params, model, err := p.buildParams(req)
 	if err != nil {
@@ -251,6 +292,10 @@ func (p *Provider) Stream(ctx context.Context, req *llm.Request) iter.Seq2[*llm.
 	return func(yield func(*llm.Chunk, error) bool) {
 		if p.err != nil {
 			yield(nil, p.err)
+			return
+		}
+		if p.api == APIResponses {
+			p.streamResponses(ctx, req, yield)
 			return
 		}
 		params, model, err := p.buildParams(req)

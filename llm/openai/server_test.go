@@ -48,6 +48,9 @@ type fakeServer struct {
 	// respond, when set, picks the reply for each request instead of the
 	// queue of replies.
 	respond func(body map[string]any) reply
+	// validate checks each request body; default validateRequest (Chat
+	// Completions).
+	validate func(body map[string]any) string
 
 	mu       sync.Mutex
 	replies  []reply
@@ -116,7 +119,11 @@ func (f *fakeServer) handle(w http.ResponseWriter, r *http.Request) {
 		fail("body is not a JSON object: %v", err)
 		return
 	}
-	if msg := validateRequest(body); msg != "" {
+	validate := f.validate
+	if validate == nil {
+		validate = validateRequest
+	}
+	if msg := validate(body); msg != "" {
 		fail("%s\nbody: %s", msg, data)
 		return
 	}
