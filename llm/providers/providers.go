@@ -7,7 +7,8 @@
 //
 // With Provider empty, New picks the provider that is configured: the one
 // with an API key (or a base_url, for keyless OpenAI-compatible servers);
-// when both openai and anthropic are, openai.
+// when both openai and anthropic are, openai. The openai provider speaks
+// Chat Completions unless openai.api (or Options.OpenAIAPI) is "responses".
 package providers
 
 import (
@@ -44,6 +45,9 @@ type Options struct {
 	RecordTo string
 	// HTTPClient, when set, sends the provider's HTTP requests.
 	HTTPClient *http.Client
+	// OpenAIAPI, when set, overrides openai.api for the openai provider:
+	// "chat_completions" or "responses" (the Responses API).
+	OpenAIAPI string
 }
 
 // New returns the provider Options select from the settings.
@@ -64,7 +68,7 @@ func New(s *config.Settings, o Options) (llm.Provider, error) {
 	)
 	switch name {
 	case "openai":
-		p, err = openai.FromConfig(providerSettings(s.OpenAI), &openai.Options{HTTPClient: o.HTTPClient})
+		p, err = openai.FromConfig(providerSettings(s.OpenAI), &openai.Options{HTTPClient: o.HTTPClient, API: o.OpenAIAPI})
 	case "anthropic":
 		p, err = anthropic.FromConfig(providerSettings(s.Anthropic), &anthropic.Options{HTTPClient: o.HTTPClient})
 	case "replay":

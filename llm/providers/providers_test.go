@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mcp-agent-go/mcp-agent/config"
+	"github.com/mcp-agent-go/mcp-agent/llm/openai"
 )
 
 func TestNew(t *testing.T) {
@@ -71,3 +72,29 @@ func TestFromEnv(t *testing.T) {
 }
 
 func writeFile(path, body string) error { return os.WriteFile(path, []byte(body), 0o644) }
+
+// openai.api, or Options.OpenAIAPI over it, selects the OpenAI API.
+func TestOpenAIAPI(t *testing.T) {
+	cases := []struct {
+		cfg, opt, want string
+	}{
+		{"", "", openai.APIChatCompletions},
+		{"responses", "", openai.APIResponses},
+		{"", "responses", openai.APIResponses},
+		{"responses", "chat_completions", openai.APIChatCompletions},
+	}
+	for _, c := range cases {
+		s := &config.Settings{OpenAI: &config.ProviderSettings{APIKey: "k", API: c.cfg}}
+		p, err := New(s, Options{OpenAIAPI: c.opt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.(*openai.Provider).API(); got != c.want {
+			t.Errorf("config %q, option %q: API %q, want %q", c.cfg, c.opt, got, c.want)
+		}
+	}
+	_, err := New(&config.Settings{OpenAI: &config.ProviderSettings{APIKey: "k"}}, Options{OpenAIAPI: "assistants"})
+	if want := `openai: unknown api "assistants"; set openai.api to chat_completions (the default) or responses`; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+}
