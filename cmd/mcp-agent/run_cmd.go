@@ -211,10 +211,24 @@ func newWorkflowSession(cmd *cobra.Command, settings *config.Settings, f *runFla
 		p, err := models.provider(name, "")
 		return p, &llm.RequestParams{Model: f.model, MaxIterations: f.maxIterations}, err
 	}
+	// A swarm agent that declares its own provider or model runs on it,
+	// unless --provider / --model say otherwise (as for the other patterns).
+	swarmAgent := func(ctx context.Context, _ string, spec config.AgentSpec) (llm.Provider, *llm.RequestParams, error) {
+		model := f.model
+		if model == "" {
+			model = spec.Model
+		}
+		params := &llm.RequestParams{Model: model}
+		if f.provider != "" || spec.Provider == "" {
+			return nil, params, nil // the swarm's provider
+		}
+		p, err := models.provider(spec.Name, spec.Provider)
+		return p, params, err
+	}
 	w, err := declarative.Build(cmd.Context(), settings, f.workflow, agents, &declarative.Options{
 		Servers:   a.Servers(),
 		ServerLLM: serverLLM,
-		Swarm:     &declarative.SwarmOptions{Provider: swarmProvider, Servers: a.Servers(), HumanInput: human},
+		Swarm:     &declarative.SwarmOptions{Provider: swarmProvider, Agent: swarmAgent, Servers: a.Servers(), HumanInput: human},
 	})
 	if err != nil {
 		a.Close()
