@@ -359,7 +359,7 @@ func TestSecretsMerge(t *testing.T) {
 	_, err = Load(LoadOptions{Dir: dir, Env: envOf(nil)})
 	want := strings.Join([]string{
 		`mcp_agent.secrets.yaml:2: openai.api_key: environment variable OPENAI_SECRET is not set (set it, or give a default: ${OPENAI_SECRET:-default})`,
-		`mcp_agent.secrets.yaml:3: openai.organisation: unknown key "organisation" (known keys: api_key, api_version, base_url, default_headers, default_model, headers, max_tokens, provider, reasoning_effort, temperature, user)`,
+		`mcp_agent.secrets.yaml:3: openai.organisation: unknown key "organisation" (known keys: api, api_key, api_version, base_url, default_headers, default_model, headers, max_tokens, provider, reasoning_effort, temperature, user)`,
 		`mcp_agent.secrets.yaml:7: mcp.servers.github.transport: unknown transport "htp" (want stdio, sse, streamable_http, websocket)`,
 	}, "\n")
 	if err == nil || err.Error() != want {
