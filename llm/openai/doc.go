@@ -1,7 +1,9 @@
 // Package openai is the [llm.Provider] for the OpenAI Chat Completions API
 // and the servers that speak it: OpenAI, Azure OpenAI, and local
-// OpenAI-compatible servers such as Ollama, vLLM and LM Studio. It is built
-// on the official github.com/openai/openai-go SDK.
+// OpenAI-compatible servers such as Ollama, vLLM and LM Studio; and, with
+// [Options].API set to [APIResponses] (config openai.api: responses), for
+// OpenAI's Responses API. It is built on the official
+// github.com/openai/openai-go SDK.
 //
 // Quick start:
 //
@@ -59,6 +61,29 @@
 // the complete response. A stream that ends before a finish_reason is
 // reported as cut short (wrapping io.ErrUnexpectedEOF, which the LLM
 // retries). Stopping the iteration early closes the connection.
+//
+// # The Responses API
+//
+// With [APIResponses] the provider sends POST /responses, statelessly:
+// store: false (unless [Options].Store) and the whole conversation every
+// turn, so replay and durable workflows work unchanged. The system prompt is
+// the instructions field; user and assistant messages are message items;
+// tool calls are function_call items and tool results function_call_output
+// items carrying their call_id (images stay in the output, as input_image
+// parts). Function tools are flat, with strict true only when the schema
+// allows strict mode (the API's default is strict, so strict is always
+// sent). MaxTokens is max_output_tokens, reasoning effort is reasoning.effort,
+// a ResponseSchema is text.format json_schema. The API has no stop
+// sequences: the provider cuts the text where the first one completes and
+// reports [llm.StopSequence]. Output message text, refusals, function calls
+// and reasoning summaries map back; incomplete_details max_output_tokens is
+// [llm.StopMaxTokens] and content_filter [llm.StopRefusal]; usage counts
+// cached and reasoning tokens. Streaming reads the typed SSE events (text,
+// refusal and reasoning deltas, function call argument deltas reassembled
+// per item) and ends with the response of response.completed or
+// response.incomplete. A failed response is a [*ResponseError] (retryable
+// for server_error and rate_limit_exceeded). Reasoning items are not sent
+// back, and built-in tools are not offered.
 //
 // # Errors
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	oai "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/packages/ssestream"
@@ -50,7 +51,12 @@ func (p *Provider) completeResponses(ctx context.Context, req *llm.Request) (*ll
 	if err != nil {
 		return nil, p.mapError(err, &status)
 	}
-	return p.translateResponsesResponse(r)
+	resp, err := p.translateResponsesResponse(r)
+	if err != nil {
+		return nil, err
+	}
+	cutAtStop(resp, req.StopSequences)
+	return resp, nil
 }
 
 // streamResponses is Stream for the Responses API.
@@ -64,7 +70,21 @@ func (p *Provider) streamResponses(ctx context.Context, req *llm.Request, yield 
 	stream := p.rsvc.NewStreaming(ctx, params, p.requestOptions(params.Model, &status)...)
 	defer stream.Close()
 
-	resp, err := readResponsesStream(stream, yield)
+	out := yield
+	var stop *stopFilter
+	if len(req.StopSequences) > 0 {
+		stop = newStopFilter(req.StopSequences)
+		out = func(c *llm.Chunk, err error) bool {
+			if c == nil || c.Text == "" {
+				return yield(c, err)
+			}
+			if t := stop.add(c.Text); t != "" {
+				return yield(&llm.Chunk{Text: t}, nil)
+			}
+			return true
+		}
+	}
+	resp, err := readResponsesStream(stream, out)
 	switch {
 	case errors.Is(err, errStopped):
 		return
@@ -81,6 +101,12 @@ func (p *Provider) streamResponses(ctx context.Context, req *llm.Request, yield 
 			yield(nil, err)
 		}
 		return
+	}
+	if stop != nil {
+		if t := stop.flush(); t != "" && !yield(&llm.Chunk{Text: t}, nil) {
+			return
+		}
+		cutAtStop(resp, req.StopSequences)
 	}
 	yield(&llm.Chunk{Response: resp}, nil)
 }
@@ -531,4 +557,108 @@ func finishResponse(r *responses.Response, parts []llm.Part, refused bool) *llm.
 			ReasoningTokens:  r.Usage.OutputTokensDetails.ReasoningTokens,
 		},
 	}
+}
+
+// The Responses API has no stop sequences: the provider emulates them by
+// cutting the answer at the first one (the model still generates, and
+// bills, what follows).
+
+// cutAtStop truncates the response's text at the earliest stop sequence,
+// drops the parts after it and reports StopSequence.
+func cutAtStop(resp *llm.Response, stops []string) {
+	if len(stops) == 0 {
+		return
+	}
+	for i, part := range resp.Message.Parts {
+		t, ok := part.(*llm.Text)
+		if !ok {
+			continue
+		}
+		cut := stopIndex(t.Text, stops, 0)
+		if cut < 0 {
+			continue
+		}
+		parts := resp.Message.Parts[:i:i]
+		if cut > 0 {
+			parts = append(parts, &llm.Text{Text: t.Text[:cut]})
+		}
+		resp.Message.Parts = parts
+		resp.StopReason = llm.StopSequence
+		return
+	}
+}
+
+// stopIndex returns where in s the stop sequence that ends first (at or
+// after from) begins, or -1: generation stops as soon as a stop sequence is
+// complete. Of two ending together, the longer wins.
+func stopIndex(s string, stops []string, from int) int {
+	best, bestEnd := -1, 0
+	for _, stop := range stops {
+		if stop == "" {
+			continue
+		}
+		i := strings.Index(s[from:], stop)
+		if i < 0 {
+			continue
+		}
+		start := from + i
+		if end := start + len(stop); best < 0 || end < bestEnd || (end == bestEnd && start < best) {
+			best, bestEnd = start, end
+		}
+	}
+	return best
+}
+
+// stopFilter holds back streamed text that could be the start of a stop
+// sequence and ends the text at the first stop sequence.
+type stopFilter struct {
+	stops   []string
+	maxLen  int
+	all     strings.Builder
+	emitted int
+	stopped bool
+}
+
+func newStopFilter(stops []string) *stopFilter {
+	f := &stopFilter{stops: stops}
+	for _, s := range stops {
+		f.maxLen = max(f.maxLen, len(s))
+	}
+	return f
+}
+
+// add takes a text delta and returns the text that may be emitted now.
+func (f *stopFilter) add(delta string) string {
+	if f.stopped {
+		return ""
+	}
+	f.all.WriteString(delta)
+	all := f.all.String()
+	if cut := stopIndex(all, f.stops, max(0, f.emitted-f.maxLen)); cut >= 0 {
+		f.stopped = true
+		out := ""
+		if cut > f.emitted {
+			out = all[f.emitted:cut]
+		}
+		f.emitted = len(all)
+		return out
+	}
+	safe := max(f.emitted, len(all)-max(f.maxLen-1, 0))
+	for safe > f.emitted && safe < len(all) && !utf8.RuneStart(all[safe]) {
+		safe--
+	}
+	out := all[f.emitted:safe]
+	f.emitted = safe
+	return out
+}
+
+// flush returns the text held back at the end of the stream.
+func (f *stopFilter) flush() string {
+	if f.stopped {
+		return ""
+	}
+	all := f.all.String()
+	out := all[f.emitted:]
+	f.emitted = len(all)
+	return out
 }

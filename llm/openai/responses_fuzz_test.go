@@ -69,3 +69,28 @@ func FuzzReadResponsesStream(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStopFilter: whatever the deltas, the filter emits exactly the text
+// before the earliest stop sequence of the whole text.
+func FuzzStopFilter(f *testing.F) {
+	f.Add("Hello, wörld!", "o, wö", "x", uint8(3))
+	f.Add("aaab", "aab", "", uint8(1))
+	f.Add("ééé", "é", "zz", uint8(1))
+	f.Fuzz(func(t *testing.T, text, stop1, stop2 string, step uint8) {
+		stops := []string{stop1, stop2}
+		n := int(step%7) + 1
+		sf := newStopFilter(stops)
+		var out strings.Builder
+		for i := 0; i < len(text); i += n {
+			out.WriteString(sf.add(text[i:min(i+n, len(text))]))
+		}
+		out.WriteString(sf.flush())
+		want := text
+		if cut := stopIndex(text, stops, 0); cut >= 0 {
+			want = text[:cut]
+		}
+		if out.String() != want {
+			t.Fatalf("emitted %q, want %q", out.String(), want)
+		}
+	})
+}

@@ -640,3 +640,53 @@ func TestResponsesRequestErrors(t *testing.T) {
 		}
 	}
 }
+
+// The Responses API has no stop parameter: stop sequences are emulated by
+// cutting the text, also across streamed deltas.
+func TestResponsesStopSequences(t *testing.T) {
+	tests := []struct {
+		fixture string
+		stops   []string
+		text    string
+		stop    llm.StopReason
+	}{
+		{"responses_plain.json", []string{"How", "!"}, "Hello", llm.StopSequence},
+		{"responses_plain.json", []string{"How"}, "Hello! ", llm.StopSequence},
+		{"responses_plain.json", []string{"zzz"}, "Hello! How can I help?", llm.StopEndTurn},
+		{"responses_stream_text.sse", []string{"o, wö"}, "Hell", llm.StopSequence},
+		{"responses_stream_text.sse", []string{"ö"}, "Hello, w", llm.StopSequence},
+		{"responses_stream_text.sse", []string{"Hel"}, "", llm.StopSequence},
+		{"responses_stream_text.sse", []string{"d!?"}, "Hello, wörld!", llm.StopEndTurn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture+"/"+strings.Join(tt.stops, "|"), func(t *testing.T) {
+			f := newResponsesServer(t, reply{fixture: tt.fixture})
+			p := newResponsesProvider(t, f, nil)
+			req := &llm.Request{Messages: llm.Prompt("hi"), StopSequences: tt.stops}
+			var resp *llm.Response
+			var streamed strings.Builder
+			if strings.HasSuffix(tt.fixture, ".sse") {
+				for c, err := range p.Stream(context.Background(), req) {
+					if err != nil {
+						t.Fatal(err)
+					}
+					streamed.WriteString(c.Text)
+					if c.Response != nil {
+						resp = c.Response
+					}
+				}
+				if streamed.String() != tt.text {
+					t.Errorf("streamed %q, want %q", streamed.String(), tt.text)
+				}
+			} else {
+				var err error
+				if resp, err = p.Complete(context.Background(), req); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if resp.Message.Text() != tt.text || resp.StopReason != tt.stop {
+				t.Errorf("text %q stop %q, want %q %q", resp.Message.Text(), resp.StopReason, tt.text, tt.stop)
+			}
+		})
+	}
+}
