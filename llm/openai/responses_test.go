@@ -15,6 +15,7 @@ import (
 	"github.com/mcp-agent-go/mcp-agent/config"
 	"github.com/mcp-agent-go/mcp-agent/llm"
 	"github.com/mcp-agent-go/mcp-agent/llm/openai"
+	"github.com/mcp-agent-go/mcp-agent/llm/replay"
 )
 
 // complete runs the request through Complete or Stream (collected).
@@ -688,5 +689,66 @@ func TestResponsesStopSequences(t *testing.T) {
 				t.Errorf("text %q stop %q, want %q %q", resp.Message.Text(), resp.StopReason, tt.text, tt.stop)
 			}
 		})
+	}
+}
+
+// Canceling the context mid-stream ends the stream with the context's
+// error.
+func TestResponsesStreamContextCanceled(t *testing.T) {
+	f := newResponsesServer(t)
+	release := make(chan struct{})
+	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":1,\"item_id\":\"m\",\"output_index\":0,\"content_index\":0,\"delta\":\"first\"}\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	defer close(release)
+	p := newResponsesProvider(t, f, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var err error
+	for c, e := range p.Stream(ctx, &llm.Request{Messages: llm.Prompt("hi")}) {
+		if e != nil {
+			err = e
+			break
+		}
+		if c.Text == "first" {
+			cancel()
+		}
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error = %v, want context.Canceled", err)
+	}
+}
+
+// A Responses tool loop recorded with the replay recorder plays back with
+// the same tool calls and answer, without the server.
+func TestResponsesRecordReplay(t *testing.T) {
+	f := newResponsesServer(t, reply{fixture: "responses_tool_call.json"}, reply{fixture: "responses_answer.json"})
+	path := t.TempDir() + "/weather.replay.yaml"
+	rec := replay.NewRecorder(newResponsesProvider(t, f, nil), path)
+	var calls []string
+	out, err := llm.New(weatherAgent(t, &calls), rec, nil).Generate(context.Background(), llm.Prompt("Weather in Paris?"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := replay.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replayed []string
+	again, err := llm.New(weatherAgent(t, &replayed), replay.New(script, nil), nil).Generate(context.Background(), llm.Prompt("Weather in Paris?"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if llm.FinalText(again) != llm.FinalText(out) || llm.FinalText(out) != "Paris is sunny, 24°C." {
+		t.Errorf("replayed %q, recorded %q", llm.FinalText(again), llm.FinalText(out))
+	}
+	if diff := cmp.Diff(calls, replayed); diff != "" || len(calls) != 1 {
+		t.Errorf("tool calls recorded %v, replayed (-recorded +replayed):\n%s", calls, diff)
 	}
 }
