@@ -72,7 +72,8 @@
 // items carrying their call_id (images stay in the output, as input_image
 // parts). Function tools are flat, with strict true only when the schema
 // allows strict mode (the API's default is strict, so strict is always
-// sent). MaxTokens is max_output_tokens, reasoning effort is reasoning.effort,
+// sent). MaxTokens is max_output_tokens (at least 16, the API's
+// minimum), reasoning effort is reasoning.effort,
 // a ResponseSchema is text.format json_schema. The API has no stop
 // sequences: the provider cuts the text where the first one completes and
 // reports [llm.StopSequence]. Output message text, refusals, function calls

@@ -40,6 +40,9 @@ func (e *ResponseError) Error() string {
 	return msg
 }
 
+// minOutputTokens is the smallest max_output_tokens the API accepts.
+const minOutputTokens = 16
+
 // completeResponses is Complete for the Responses API.
 func (p *Provider) completeResponses(ctx context.Context, req *llm.Request) (*llm.Response, error) {
 	params, err := p.buildResponsesParams(req)
@@ -218,7 +221,8 @@ func (p *Provider) buildResponsesParams(req *llm.Request) (responses.ResponseNew
 		maxTokens = p.opts.MaxTokens
 	}
 	if maxTokens > 0 {
-		params.MaxOutputTokens = oai.Int(int64(maxTokens))
+		// The API rejects caps below 16 (MCP sampling may ask for fewer).
+		params.MaxOutputTokens = oai.Int(int64(max(maxTokens, minOutputTokens)))
 	}
 	temp := req.Temperature
 	if temp == nil {

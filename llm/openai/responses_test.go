@@ -397,12 +397,16 @@ func TestResponsesStopReasons(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
-			f := newResponsesServer(t, reply{fixture: tt.fixture})
+			f := newResponsesServer(t, reply{fixture: tt.fixture, check: func(t *testing.T, body map[string]any) {
+				if body["max_output_tokens"] != 16.0 {
+					t.Errorf("max_output_tokens = %v, want 5 raised to 16", body["max_output_tokens"])
+				}
+			}})
 			mode := "complete"
 			if strings.HasSuffix(tt.fixture, ".sse") {
 				mode = "stream"
 			}
-			resp, err := complete(t, newResponsesProvider(t, f, nil), mode, &llm.Request{Messages: llm.Prompt("x"), MaxTokens: 16})
+			resp, err := complete(t, newResponsesProvider(t, f, nil), mode, &llm.Request{Messages: llm.Prompt("x"), MaxTokens: 5})
 			if err != nil {
 				t.Fatal(err)
 			}
