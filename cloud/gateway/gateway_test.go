@@ -336,6 +336,10 @@ func TestSamplingRelay(t *testing.T) {
 	}
 	cancelBlock()
 	<-blockDone
+	// The client returns at once; the gateway ends the call when the
+	// cancellation reaches it.
+	s := g.lookup("t").stdio
+	waitFor(t, 10*time.Second, func() bool { return s.clientCalls() == 0 })
 
 	// A 2026-07-28 client has no channel for server->client requests: it
 	// gets the request as an input_required result, which the go-sdk client
