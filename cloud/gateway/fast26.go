@@ -52,7 +52,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -94,14 +93,10 @@ type statelessRequest struct {
 	caps   map[string]json.RawMessage
 }
 
-// fastStatelessOff turns the stateless fast path off (tests compare both
-// paths).
-var fastStatelessOff atomic.Bool
-
 // serveFastStateless serves a 2026-07-28 request if the fast path can; it
 // reports false (with r.Body intact) when the SDK's stateless handler must.
 func (s *stdioServer) serveFastStateless(w http.ResponseWriter, r *http.Request) bool {
-	if fastStatelessOff.Load() || r.Method != http.MethodPost ||
+	if s.noFastStateless.Load() || r.Method != http.MethodPost ||
 		r.Header.Get("Mcp-Protocol-Version") != newProtocol ||
 		len(r.Header.Values("Last-Event-ID")) > 0 ||
 		baseMediaType(r.Header.Get("Content-Type")) != "application/json" {

@@ -76,7 +76,9 @@ type stdioServer struct {
 	fastMu sync.RWMutex
 	fast   map[string]*fastSession // 2025-era sessions by ID (fastpath.go)
 	fastWG sync.WaitGroup          // their watchers
-	served atomic.Int64            // requests the fast path answered
+	served atomic.Int64            // requests the fast paths answered
+
+	noFastStateless atomic.Bool // tests: 2026-07-28 requests to the SDK's handler only (fast26.go)
 
 	sus suspender // stateless calls that may wait for client input (mrtr.go)
 }
