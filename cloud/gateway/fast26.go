@@ -52,6 +52,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -82,13 +83,14 @@ type clientCapabilitiesV2 struct {
 	Roots *mcp.RootCapabilities `json:"roots,omitempty"`
 }
 
-// statelessRequest is a 2026-07-28 request the fast path takes.
+// statelessRequest is a 2026-07-28 request the fast path takes. Its
+// members point into the request body.
 type statelessRequest struct {
 	rawID  json.RawMessage
 	method string
-	name   string                     // Mcp-Name's value, "" for lists
-	params map[string]json.RawMessage // without _meta
-	meta   map[string]json.RawMessage
+	name   string      // Mcp-Name's value, "" for lists
+	params []rawMember // without _meta
+	meta   []rawMember
 	token  json.RawMessage // progress token, nil if none
 	caps   map[string]json.RawMessage
 }
@@ -134,67 +136,158 @@ func (f *frontend) hasHeaderTool(name string) bool {
 }
 
 // parseStateless returns the request in body if the fast path can take it.
+//
+// It reads the body with objectMembers (after json.Valid): the keys as
+// written, each once (the SDK's decoder matches keys case-sensitively and
+// keeps the last of duplicates; the fast path leaves both cases to it),
+// and their values without copying or decoding them.
 func parseStateless(body []byte, h http.Header) (*statelessRequest, bool) {
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) == 0 || trimmed[0] != '{' || !withinDepth(body, maxJSONDepth) {
+	if !json.Valid(body) || !withinDepth(body, maxJSONDepth) {
 		return nil, false
 	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(body, &top) != nil || len(top) != 4 ||
-		string(top["jsonrpc"]) != `"2.0"` || top["params"] == nil {
+	var buf [12]rawMember
+	top, ok := objectMembers(body, buf[:0])
+	if !ok || len(top) != 4 {
 		return nil, false
 	}
-	var method string
-	if !isJSONString(top["method"]) || json.Unmarshal(top["method"], &method) != nil {
+	var rawMethod, rawParams []byte
+	req := &statelessRequest{}
+	for _, m := range top {
+		switch string(m.key) {
+		case "jsonrpc":
+			if string(m.val) != `"2.0"` {
+				return nil, false
+			}
+		case "id":
+			req.rawID = m.val
+		case "method":
+			rawMethod = m.val
+		case "params":
+			rawParams = m.val
+		default:
+			return nil, false
+		}
+	}
+	method, ok := plainValue(rawMethod)
+	if !ok || !plainID(req.rawID) || rawParams == nil {
 		return nil, false
 	}
 	checks := statelessParams[method]
-	if checks == nil || h.Get("Mcp-Method") != method || !plainID(top["id"]) {
+	if checks == nil || h.Get("Mcp-Method") != method {
 		return nil, false
 	}
-	req := &statelessRequest{rawID: top["id"], method: method}
-	if json.Unmarshal(top["params"], &req.params) != nil || req.params == nil {
+	req.method = method
+	params, ok := objectMembers(rawParams, nil)
+	if !ok {
 		return nil, false
 	}
-	for k, v := range req.params {
-		if k == "_meta" {
+	var rawMeta []byte
+	req.params = params[:0]
+	for _, m := range params {
+		if string(m.key) == "_meta" {
+			rawMeta = m.val
 			continue
 		}
-		if check := checks[k]; check == nil || !check(v) {
+		if check := checks[string(m.key)]; check == nil || !check(m.val) {
 			return nil, false
 		}
-	}
-	if key := nameKey[method]; key != "" {
-		raw, ok := req.params[key]
-		if !ok || json.Unmarshal(raw, &req.name) != nil || req.name == "" || h.Get("Mcp-Name") != req.name {
-			return nil, false
+		if string(m.key) == nameKey[method] {
+			if req.name, ok = plainValue(m.val); !ok {
+				return nil, false
+			}
 		}
+		req.params = append(req.params, m)
 	}
-	if json.Unmarshal(req.params["_meta"], &req.meta) != nil || req.meta == nil {
+	if nameKey[method] != "" && (req.name == "" || h.Get("Mcp-Name") != req.name) {
 		return nil, false
 	}
-	delete(req.params, "_meta")
-	if string(req.meta[mcp.MetaKeyProtocolVersion]) != `"`+newProtocol+`"` {
+	if req.meta, ok = objectMembers(rawMeta, nil); !ok {
 		return nil, false
 	}
-	capsRaw := req.meta[mcp.MetaKeyClientCapabilities]
-	var caps clientCapabilitiesV2
-	if !isJSONObject(capsRaw) || json.Unmarshal(capsRaw, &caps) != nil || json.Unmarshal(capsRaw, &req.caps) != nil {
+	var version, caps []byte
+	for _, m := range req.meta {
+		switch string(m.key) {
+		case mcp.MetaKeyProtocolVersion:
+			version = m.val
+		case mcp.MetaKeyClientCapabilities:
+			caps = m.val
+		case mcp.MetaKeyClientInfo:
+			if !metaCache.clientInfo(m.val) {
+				return nil, false
+			}
+		case "progressToken":
+			if string(m.val) == "null" {
+				continue
+			}
+			if !plainID(m.val) {
+				return nil, false
+			}
+			req.token = m.val
+		}
+	}
+	if string(version) != `"`+newProtocol+`"` || len(caps) == 0 || caps[0] != '{' {
 		return nil, false
 	}
-	if info, ok := req.meta[mcp.MetaKeyClientInfo]; ok {
-		var impl mcp.Implementation
-		if !isJSONObject(info) || json.Unmarshal(info, &impl) != nil {
-			return nil, false
-		}
-	}
-	if tok, ok := req.meta["progressToken"]; ok && string(tok) != "null" {
-		if !plainID(tok) {
-			return nil, false
-		}
-		req.token = tok
+	if req.caps, ok = metaCache.capabilities(caps); !ok {
+		return nil, false
 	}
 	return req, true
+}
+
+// metaCache remembers the clientInfo and clientCapabilities values the
+// fast path found valid: a client sends the same ones with every request.
+var metaCache = &validMeta{}
+
+// maxValidMeta bounds each of validMeta's maps (they are emptied when full).
+const maxValidMeta = 256
+
+type validMeta struct {
+	mu    sync.Mutex
+	infos map[string]bool
+	caps  map[string]map[string]json.RawMessage // never modified once stored
+}
+
+// clientInfo reports whether raw decodes as an mcp.Implementation.
+func (v *validMeta) clientInfo(raw []byte) bool {
+	v.mu.Lock()
+	ok, known := v.infos[string(raw)]
+	v.mu.Unlock()
+	if known {
+		return ok
+	}
+	var impl mcp.Implementation
+	ok = raw[0] == '{' && json.Unmarshal(raw, &impl) == nil
+	v.mu.Lock()
+	if v.infos == nil || len(v.infos) >= maxValidMeta {
+		v.infos = make(map[string]bool)
+	}
+	v.infos[string(raw)] = ok
+	v.mu.Unlock()
+	return ok
+}
+
+// capabilities returns the capabilities in raw by name, if raw decodes as
+// the SDK's clientCapabilitiesV2. The map is shared: callers only read it.
+func (v *validMeta) capabilities(raw []byte) (map[string]json.RawMessage, bool) {
+	v.mu.Lock()
+	caps, known := v.caps[string(raw)]
+	v.mu.Unlock()
+	if known {
+		return caps, caps != nil
+	}
+	var v2 clientCapabilitiesV2
+	if raw[0] != '{' || json.Unmarshal(raw, &v2) != nil || json.Unmarshal(raw, &caps) != nil {
+		caps = nil
+	} else if caps == nil {
+		caps = map[string]json.RawMessage{}
+	}
+	v.mu.Lock()
+	if v.caps == nil || len(v.caps) >= maxValidMeta {
+		v.caps = make(map[string]map[string]json.RawMessage)
+	}
+	v.caps[string(raw)] = caps
+	v.mu.Unlock()
+	return caps, caps != nil
 }
 
 // serveStateless serves a request parseStateless took.
@@ -278,47 +371,42 @@ func (f *frontend) forwardStateless(ctx context.Context, method string, st *fast
 // capabilities and identity, the progress token replaced by token (if not
 // nil). Values are compacted onto one line.
 func (req *statelessRequest) encodeParams(token any) (json.RawMessage, error) {
-	var b bytes.Buffer
+	n := 64
+	for _, m := range req.params {
+		n += len(m.key) + len(m.val) + 4
+	}
+	for _, m := range req.meta {
+		n += len(m.key) + len(m.val) + 4
+	}
+	b := bytes.NewBuffer(make([]byte, 0, n))
 	b.WriteByte('{')
-	first := true
-	put := func(k string, v json.RawMessage) error {
-		if !first {
+	for i, m := range req.params {
+		if i > 0 {
 			b.WriteByte(',')
 		}
-		first = false
-		kb, err := json.Marshal(k)
-		if err != nil {
-			return err
-		}
-		b.Write(kb)
-		b.WriteByte(':')
-		return json.Compact(&b, v)
-	}
-	for k, v := range req.params {
-		if err := put(k, v); err != nil {
+		if err := writeMember(b, m); err != nil {
 			return nil, err
 		}
 	}
-	var meta bytes.Buffer
-	n := 0
-	for k, v := range req.meta {
+	first := true
+	for _, m := range req.meta {
+		k := string(m.key)
 		if strings.HasPrefix(k, "io.modelcontextprotocol/") && k != mcp.MetaKeyClientCapabilities && k != mcp.MetaKeyClientInfo {
 			continue
 		}
 		if k == "progressToken" && token != nil {
 			continue
 		}
-		if n > 0 {
-			meta.WriteByte(',')
+		if first {
+			if len(req.params) > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`"_meta":{`)
+			first = false
+		} else {
+			b.WriteByte(',')
 		}
-		n++
-		kb, err := json.Marshal(k)
-		if err != nil {
-			return nil, err
-		}
-		meta.Write(kb)
-		meta.WriteByte(':')
-		if err := json.Compact(&meta, v); err != nil {
+		if err := writeMember(b, m); err != nil {
 			return nil, err
 		}
 	}
@@ -327,23 +415,35 @@ func (req *statelessRequest) encodeParams(token any) (json.RawMessage, error) {
 		if err != nil {
 			return nil, err
 		}
-		if n > 0 {
-			meta.WriteByte(',')
-		}
-		n++
-		meta.WriteString(`"progressToken":`)
-		meta.Write(tb)
-	}
-	if n > 0 {
-		if !first {
+		if first {
+			if len(req.params) > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`"_meta":{`)
+			first = false
+		} else {
 			b.WriteByte(',')
 		}
-		b.WriteString(`"_meta":{`)
-		b.Write(meta.Bytes())
+		b.WriteString(`"progressToken":`)
+		b.Write(tb)
+	}
+	if !first {
 		b.WriteByte('}')
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// writeMember writes "key":value, the value on one line.
+func writeMember(b *bytes.Buffer, m rawMember) error {
+	b.WriteByte('"')
+	b.Write(m.key)
+	b.WriteString(`":`)
+	if bytes.ContainsAny(m.val, "\r\n") { // whitespace: inside strings they are escaped
+		return json.Compact(b, m.val)
+	}
+	b.Write(m.val)
+	return nil
 }
 
 // finishStateless writes the response to a stateless request as the SDK's
@@ -411,18 +511,154 @@ func plainID(raw json.RawMessage) bool {
 	return true
 }
 
-func isJSONString(raw json.RawMessage) bool {
-	var s string
-	return len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil
-}
+func isJSONString(raw json.RawMessage) bool { return len(raw) > 0 && raw[0] == '"' }
 
-func isJSONObject(raw json.RawMessage) bool {
-	return len(raw) > 0 && raw[0] == '{'
-}
+func isJSONObject(raw json.RawMessage) bool { return len(raw) > 0 && raw[0] == '{' }
 
+// isStringMap reports whether raw is an object of strings.
 func isStringMap(raw json.RawMessage) bool {
-	var m map[string]string
-	return isJSONObject(raw) && json.Unmarshal(raw, &m) == nil
+	members, ok := objectMembers(raw, nil)
+	if !ok {
+		return false
+	}
+	for _, m := range members {
+		if m.val[0] != '"' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainValue returns the value of a JSON string of printable ASCII without
+// escapes (compared with header values as it is written); ok is false for
+// any other value.
+func plainValue(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	v := raw[1 : len(raw)-1]
+	for _, c := range v {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(v), true
+}
+
+// A rawMember is one member of a JSON object as written.
+type rawMember struct {
+	key []byte // without quotes; never has escapes
+	val []byte
+}
+
+// objectMembers appends the members of the JSON object data (valid JSON,
+// see json.Valid) to dst. ok is false if data is not an object, or a key
+// has escapes or appears twice.
+func objectMembers(data []byte, dst []rawMember) (members []rawMember, ok bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return nil, false
+	}
+	start := len(dst)
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return dst, true
+	}
+	for i < len(data) && data[i] == '"' {
+		j := i + 1
+		for j < len(data) && data[j] != '"' {
+			if data[j] == '\\' {
+				return nil, false
+			}
+			j++
+		}
+		if j >= len(data) {
+			return nil, false
+		}
+		key := data[i+1 : j]
+		for _, m := range dst[start:] {
+			if bytes.Equal(m.key, key) {
+				return nil, false
+			}
+		}
+		i = skipSpace(data, j+1)
+		if i >= len(data) || data[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(data, i+1)
+		end := skipValue(data, i)
+		if end <= i {
+			return nil, false
+		}
+		dst = append(dst, rawMember{key: key, val: data[i:end]})
+		i = skipSpace(data, end)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+			continue
+		}
+		if i < len(data) && data[i] == '}' {
+			return dst, true
+		}
+		return nil, false
+	}
+	return nil, false
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the (valid) JSON value at data[i:].
+func skipValue(data []byte, i int) int {
+	if i >= len(data) {
+		return i
+	}
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+		for i < len(data) {
+			switch data[i] {
+			case '"':
+				i = skipString(data, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(data) {
+		switch data[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// skipString returns the end of the JSON string at data[i:].
+func skipString(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
 }
 
 // withinDepth reports whether the JSON in data nests at most max deep (the

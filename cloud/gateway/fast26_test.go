@@ -325,3 +325,37 @@ func TestStatelessEncodeParams(t *testing.T) {
 		}
 	}
 }
+
+// TestObjectMembers checks the member scanner against encoding/json.
+func TestObjectMembers(t *testing.T) {
+	for _, in := range []string{
+		`{}`, ` { } `, `{"a":1}`, "{\n \"a\" : [1, {\"b\": \"}]\\\"\"}] ,\"c\":null,\"d\":\"x\\\\\",\"e\":-1.5e3, \"f\":true}\n",
+		`{"a":{"b":{"c":[[],{}]}},"s":"{[\"]}"}`, `{"":""}`,
+	} {
+		got, ok := objectMembers([]byte(in), nil)
+		if !ok {
+			t.Errorf("%s: not read", in)
+			continue
+		}
+		var want map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %d members, want %d", in, len(got), len(want))
+		}
+		for _, m := range got {
+			var a, b any
+			_ = json.Unmarshal(m.val, &a)
+			_ = json.Unmarshal(want[string(m.key)], &b)
+			if w, ok := want[string(m.key)]; !ok || !json.Valid(m.val) || !cmp.Equal(a, b) {
+				t.Errorf("%s: member %q = %s, want %s", in, m.key, m.val, w)
+			}
+		}
+	}
+	for _, in := range []string{`[]`, `"x"`, `{"a":1,"a":2}`, `{"\u0061":1}`, `null`} {
+		if _, ok := objectMembers([]byte(in), nil); ok {
+			t.Errorf("%s: read, want refused", in)
+		}
+	}
+}
