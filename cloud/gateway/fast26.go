@@ -30,7 +30,10 @@ package gateway
 //     as capabilities) and, if present, a valid clientInfo; a progress
 //     token, if any, is a string or an integer;
 //   - the called tool has no x-mcp-header annotations (those calls have
-//     their Mcp-Param-* headers checked by the SDK's handler).
+//     their Mcp-Param-* headers checked by the SDK's handler; the process
+//     is started first, since the annotations are learnt then, so even the
+//     first call after a start is checked, which the SDK's path alone did
+//     not do).
 //
 // The request is then served as the front's middleware would serve it:
 // tools/call, prompts/get and resources/read as round trips (mrtr.go), so
@@ -118,8 +121,22 @@ func (s *stdioServer) serveFastStateless(w http.ResponseWriter, r *http.Request)
 		return false
 	}
 	f := s.shared
-	if req.method == "tools/call" && f.hasHeaderTool(req.name) {
-		return false // Mcp-Param-* headers to check
+	if req.method == "tools/call" {
+		// The tools with x-mcp-header annotations are learnt when the
+		// process starts: start it first (an error is the call's answer,
+		// as it would be on the SDK's path).
+		sl, err := f.getSlot()
+		if err == nil {
+			_, err = sl.get(r.Context())
+		}
+		if err != nil {
+			s.served.Add(1)
+			(&fastStream{w: w, ctx: r.Context()}).finishStateless(req.rawID, nil, err)
+			return true
+		}
+		if f.hasHeaderTool(req.name) {
+			return false // Mcp-Param-* headers to check
+		}
 	}
 	s.served.Add(1)
 	s.serveStateless(w, r, f, req)

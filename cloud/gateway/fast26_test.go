@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -356,6 +358,37 @@ func TestObjectMembers(t *testing.T) {
 	for _, in := range []string{`[]`, `"x"`, `{"a":1,"a":2}`, `{"\u0061":1}`, `null`} {
 		if _, ok := objectMembers([]byte(in), nil); ok {
 			t.Errorf("%s: read, want refused", in)
+		}
+	}
+}
+
+// TestFastStatelessStopped: a server that cannot start answers the same
+// error on both paths.
+func TestFastStatelessStopped(t *testing.T) {
+	g, base := newTestGateway(t, nil)
+	g.Register("t", StdioFunc(func(context.Context) (io.ReadWriteCloser, error) {
+		return nil, fmt.Errorf("deployment paused: %w", ErrStopped)
+	}), Shared)
+	endpoint := base + "/servers/t/mcp"
+	s := g.lookup("t").stdio
+	for _, tc := range []struct{ method, name, params string }{
+		{"tools/call", "echo", `{"name":"echo",` + meta26 + `}`},
+		{"tools/list", "", `{` + meta26 + `}`},
+	} {
+		body := reqPrefix + `"method":"` + tc.method + `","params":` + tc.params + `}`
+		s.noFastStateless.Store(true)
+		want := readWire(t, do(t, "POST", endpoint, body, headers26(tc.method, tc.name)))
+		s.noFastStateless.Store(false)
+		before := s.served.Load()
+		got := readWire(t, do(t, "POST", endpoint, body, headers26(tc.method, tc.name)))
+		if n := s.served.Load() - before; n != 1 {
+			t.Errorf("%s: fast path answered %d requests, want 1", tc.method, n)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: response differs from the SDK path's (-sdk +fast):\n%s", tc.method, diff)
+		}
+		if !strings.Contains(fmt.Sprint(got.Messages), "is stopped") {
+			t.Errorf("%s: %+v, want the stopped error", tc.method, got)
 		}
 	}
 }
