@@ -564,13 +564,13 @@ func plainValue(raw []byte) (string, bool) {
 
 // A rawMember is one member of a JSON object as written.
 type rawMember struct {
-	key []byte // without quotes; never has escapes
+	key []byte // without quotes; printable ASCII, never escapes
 	val []byte
 }
 
 // objectMembers appends the members of the JSON object data (valid JSON,
 // see json.Valid) to dst. ok is false if data is not an object, or a key
-// has escapes or appears twice.
+// has escapes or other than ASCII, or appears twice.
 func objectMembers(data []byte, dst []rawMember) (members []rawMember, ok bool) {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
@@ -584,8 +584,8 @@ func objectMembers(data []byte, dst []rawMember) (members []rawMember, ok bool) 
 	for i < len(data) && data[i] == '"' {
 		j := i + 1
 		for j < len(data) && data[j] != '"' {
-			if data[j] == '\\' {
-				return nil, false
+			if c := data[j]; c == '\\' || c < 0x20 || c >= 0x80 {
+				return nil, false // escapes and non-ASCII keys are left to the SDK's decoder
 			}
 			j++
 		}

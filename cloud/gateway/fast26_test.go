@@ -392,3 +392,50 @@ func TestFastStatelessStopped(t *testing.T) {
 		}
 	}
 }
+
+// FuzzObjectMembers checks the member scanner against encoding/json on
+// valid JSON.
+func FuzzObjectMembers(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1,"b":[1,{"c":"}"}],"d":"\\\""}`, `{"a" : { "b" : null } }`, `[1]`, `{"a":1,"a":2}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		data := []byte(in)
+		if !json.Valid(data) {
+			return
+		}
+		members, ok := objectMembers(data, nil)
+		var want map[string]json.RawMessage
+		isObject := json.Unmarshal(data, &want) == nil && want != nil
+		if !ok {
+			if isObject && !strings.Contains(in, `\`) && len(want) == strings.Count(in, ":") && asciiOnly(in) {
+				t.Fatalf("%q: not read", in)
+			}
+			return
+		}
+		if !isObject || len(members) != len(want) {
+			t.Fatalf("%q: %d members, encoding/json %d (object %v)", in, len(members), len(want), isObject)
+		}
+		for _, m := range members {
+			w, found := want[string(m.key)]
+			if !found || !json.Valid(m.val) {
+				t.Fatalf("%q: member %q = %q", in, m.key, m.val)
+			}
+			var a, b bytes.Buffer
+			_ = json.Compact(&a, m.val)
+			_ = json.Compact(&b, w)
+			if a.String() != b.String() {
+				t.Fatalf("%q: member %q = %s, want %s", in, m.key, m.val, w)
+			}
+		}
+	})
+}
+
+func asciiOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
