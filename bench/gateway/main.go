@@ -384,23 +384,43 @@ func floor(args []string) error {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		w.Header().Set("Mcp-Session-Id", "floor")
+		// 2026-07-28 (stateless): answered like the gateway answers it, with
+		// resultType, serverInfo and an SSE event.
+		modern := r.Header.Get("Mcp-Protocol-Version") >= "2026-07-28"
+		if !modern {
+			w.Header().Set("Mcp-Session-Id", "floor")
+		}
 		if m.ID == nil {
 			w.WriteHeader(http.StatusAccepted)
 			return
 		}
-		var result any
+		info := map[string]any{"name": "floor", "version": "v0"}
+		var result map[string]any
 		switch m.Method {
 		case "initialize":
 			result = map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{"tools": map[string]any{}},
-				"serverInfo": map[string]any{"name": "floor", "version": "v0"}}
+				"serverInfo": info}
+		case "server/discover":
+			result = map[string]any{"supportedVersions": []string{"2026-07-28"}, "capabilities": map[string]any{"tools": map[string]any{}},
+				"_meta": map[string]any{"io.modelcontextprotocol/serverInfo": info}}
 		case "tools/call":
 			result = map[string]any{"content": []any{map[string]any{"type": "text", "text": "Echo: " + m.Params.Arguments.Message}}}
+			if modern {
+				result["_meta"] = map[string]any{"io.modelcontextprotocol/serverInfo": info}
+			}
 		default:
 			result = map[string]any{}
 		}
+		if modern {
+			result["resultType"] = "complete"
+		}
 		data, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": m.ID, "result": result})
-		w.Header().Set("Content-Type", "application/json")
+		if modern {
+			data = []byte("event: message\ndata: " + string(data) + "\n\n")
+			w.Header().Set("Content-Type", "text/event-stream")
+		} else {
+			w.Header().Set("Content-Type", "application/json")
+		}
 		w.Header().Set("Content-Length", fmt.Sprint(len(data)))
 		w.Write(data)
 	})}

@@ -75,6 +75,7 @@ FL=$!
 PIDS+=("$FL")
 for _ in $(seq 1 100); do [ -s "$WORK/floor.url" ] && break; sleep 0.1; done
 drive http-floor 1 1 -url "$(head -1 "$WORK/floor.url")" -protocol 2025-11-25
+drive http-floor-2026 1 1 -url "$(head -1 "$WORK/floor.url")"
 kill "$FL"; wait "$FL" 2>/dev/null || true
 
 for mode in shared per-session; do

@@ -336,10 +336,10 @@ func TestSamplingRelay(t *testing.T) {
 	}
 	cancelBlock()
 	<-blockDone
-	// The client gave up at once; the gateway forgets the upstream call
-	// when the cancellation reaches it. Until then a new call is not the
-	// only one in flight.
-	waitFor(t, 10*time.Second, func() bool { return pendingCalls(g, "t") == 0 })
+	// The client returns at once; the gateway ends the call when the
+	// cancellation reaches it.
+	s := g.lookup("t").stdio
+	waitFor(t, 10*time.Second, func() bool { return s.clientCalls() == 0 })
 
 	// A 2026-07-28 client has no channel for server->client requests: it
 	// gets the request as an input_required result, which the go-sdk client
@@ -348,28 +348,6 @@ func TestSamplingRelay(t *testing.T) {
 	if got, err := callText(ctx, m, "sample", map[string]any{"prompt": "q3"}); err != nil || got != "sampled: M answers q3" {
 		t.Errorf("sample for a stateless 2026-07-28 session = %q, %v; want %q", got, err, "sampled: M answers q3")
 	}
-}
-
-// pendingCalls is the number of calls in flight on the shared process of
-// server name (0 when it has none).
-func pendingCalls(g *Gateway, name string) int {
-	e := g.lookup(name)
-	if e == nil || e.stdio == nil || e.stdio.shared == nil {
-		return 0
-	}
-	sl := e.stdio.shared.slot.Load()
-	if sl == nil {
-		return 0
-	}
-	sl.mu.Lock()
-	u := sl.cur
-	sl.mu.Unlock()
-	if u == nil {
-		return 0
-	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return len(u.pending)
 }
 
 // pidOf returns the pid of the process serving cs.

@@ -455,9 +455,41 @@ func (f *frontend) roundTripCall(ctx context.Context, method string, req mcp.Req
 		rt.progress = progressFor(ctx, req)
 		rt.mu.Unlock()
 		rt.answer(answers)
-		return f.awaitRound(ctx, rt)
+		res, err := f.awaitRound(ctx, rt)
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
 
+	var caps map[string]json.RawMessage
+	if meta := params.GetMeta(); meta != nil {
+		if c, ok := meta[mcp.MetaKeyClientCapabilities]; ok {
+			if data, err := json.Marshal(c); err == nil {
+				_ = json.Unmarshal(data, &caps)
+			}
+			if caps == nil {
+				caps = map[string]json.RawMessage{}
+			}
+		}
+	}
+	res, err := f.startRoundTrip(ctx, method, name, caps, progressFor(ctx, req),
+		func(token any) (json.RawMessage, error) { return encodeParams(params, token) })
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// startRoundTrip sends a new call of a stateless client (method, for the
+// tool or prompt name or resource URI name) to the process and waits for
+// its first round: the result, or input_required. caps are the caller's
+// declared capabilities (nil if undeclared), progress the relay of the
+// first request's progress (nil if it asked for none), encode builds the
+// params for the process. Both the front's middleware and the stateless
+// fast path (fast26.go) start round trips here.
+func (f *frontend) startRoundTrip(ctx context.Context, method, name string, caps map[string]json.RawMessage,
+	progress func(*mcp.ProgressNotificationParams), encode func(token any) (json.RawMessage, error)) (*rawResult, error) {
 	sl, err := f.getSlot()
 	if err != nil {
 		return nil, err
@@ -469,23 +501,14 @@ func (f *frontend) roundTripCall(ctx context.Context, method string, req mcp.Req
 	rt := &roundTrip{
 		method:  method,
 		name:    name,
+		caps:    caps,
 		timeout: f.s.g.opts.InputTimeout,
 		u:       u,
 		done:    make(chan struct{}),
 		arrived: make(chan struct{}, 1),
 	}
-	if meta := params.GetMeta(); meta != nil {
-		if c, ok := meta[mcp.MetaKeyClientCapabilities]; ok {
-			if data, err := json.Marshal(c); err == nil {
-				_ = json.Unmarshal(data, &rt.caps)
-			}
-			if rt.caps == nil {
-				rt.caps = map[string]json.RawMessage{}
-			}
-		}
-	}
 	rt.ctx, rt.cancel = context.WithCancelCause(context.Background())
-	rt.progress = progressFor(ctx, req)
+	rt.progress = progress
 	if err := f.s.sus.start(rt); err != nil {
 		rt.cancel(err)
 		return nil, &gatewayError{code: CodeServerUnavailable, kind: ErrClosed, msg: fmt.Sprintf("server %q is no longer served", f.s.name)}
@@ -499,7 +522,7 @@ func (f *frontend) roundTripCall(ctx context.Context, method string, req mcp.Req
 	}
 	go func() {
 		defer f.s.sus.wg.Done()
-		raw, err := u.call(rt.ctx, rt.c, func(token any) (json.RawMessage, error) { return encodeParams(params, token) })
+		raw, err := u.call(rt.ctx, rt.c, encode)
 		rt.raw, rt.err = raw, err
 		close(rt.done)
 		// Not forgotten yet if suspended: a retry gets the result.
@@ -529,7 +552,7 @@ func progressFor(ctx context.Context, req mcp.Request) func(*mcp.ProgressNotific
 // awaitRound waits for the round trip's result, or for its requests for
 // input (then suspends it and returns input_required), while the client's
 // request lasts, at most the server's call timeout.
-func (f *frontend) awaitRound(ctx context.Context, rt *roundTrip) (mcp.Result, error) {
+func (f *frontend) awaitRound(ctx context.Context, rt *roundTrip) (*rawResult, error) {
 	var timeout <-chan time.Time
 	if t := f.s.callTimeout; t > 0 {
 		tm := time.NewTimer(t)
@@ -584,7 +607,7 @@ func (f *frontend) awaitRound(ctx context.Context, rt *roundTrip) (mcp.Result, e
 
 // roundTripResult returns the result of a finished round trip: the
 // process's, with resultType "input_required" if it asks for input itself.
-func (f *frontend) roundTripResult(rt *roundTrip) (mcp.Result, error) {
+func (f *frontend) roundTripResult(rt *roundTrip) (*rawResult, error) {
 	rt.end(errors.New("gateway: the call is over"), "has completed, and its result was returned")
 	if rt.err != nil {
 		return nil, rt.err

@@ -65,6 +65,7 @@ func TestParamHeaders(t *testing.T) {
 	g, base := newTestGateway(t, nil)
 	g.Register("h", &inProcessBackend{srv: headerServer()}, Shared)
 	endpoint := base + "/servers/h/mcp"
+	s := g.lookup("h").stdio
 
 	for _, tc := range []struct {
 		name, header string
@@ -77,13 +78,23 @@ func TestParamHeaders(t *testing.T) {
 		{"missing", "", 400, -32020},
 		{"invalid base64", "=?base64?ZX!!U=?=", 400, -32020},
 	} {
+		// Calls of annotated tools are left to the SDK's handler, which
+		// checks the headers (not to the stateless fast path).
+		before := s.served.Load()
 		status, code := postWithHeaders(t, endpoint, "where", "Region", "eu", tc.header)
 		if status != tc.status || code != tc.code {
 			t.Errorf("%s header %q: status %d, code %d; want %d, %d", tc.name, tc.header, status, code, tc.status, tc.code)
 		}
+		if n := s.served.Load() - before; n != 0 {
+			t.Errorf("%s header %q: the fast path answered %d requests, want 0", tc.name, tc.header, n)
+		}
 	}
+	before := s.served.Load()
 	if status, code := postWithHeaders(t, endpoint, "plain", "Region", "eu", ""); status != 200 || code != 0 {
 		t.Errorf("tool without annotations: status %d, code %d; want 200, 0", status, code)
+	}
+	if n := s.served.Load() - before; n != 1 {
+		t.Errorf("tool without annotations: the fast path answered %d requests, want 1", n)
 	}
 
 	// "plain" added a tool, which the gateway learns from the server's

@@ -25,6 +25,7 @@ package gateway
 // so nothing the process sends can reach another session.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -75,7 +76,9 @@ type stdioServer struct {
 	fastMu sync.RWMutex
 	fast   map[string]*fastSession // 2025-era sessions by ID (fastpath.go)
 	fastWG sync.WaitGroup          // their watchers
-	served atomic.Int64            // requests the fast path answered
+	served atomic.Int64            // requests the fast paths answered
+
+	noFastStateless atomic.Bool // tests: 2026-07-28 requests to the SDK's handler only (fast26.go)
 
 	sus suspender // stateless calls that may wait for client input (mrtr.go)
 }
@@ -117,6 +120,9 @@ func (s *stdioServer) serveMCP(w http.ResponseWriter, r *http.Request) {
 	jw := &jsonErrorWriter{ResponseWriter: w}
 	defer jw.finish()
 	if s.stateless != nil && r.Header.Get("Mcp-Protocol-Version") >= newProtocol {
+		if s.serveFastStateless(w, r) {
+			return
+		}
 		s.stateless.ServeHTTP(jw, r)
 		return
 	}
@@ -818,6 +824,9 @@ func (r *rawResult) MarshalJSON() ([]byte, error) {
 	if len(r.Meta) == 0 && !r.modern {
 		return r.raw, nil
 	}
+	if b, ok := r.splice(); ok {
+		return b, nil
+	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(r.raw, &obj); err != nil || obj == nil {
 		return r.raw, nil
@@ -845,6 +854,42 @@ func (r *rawResult) MarshalJSON() ([]byte, error) {
 	}
 	obj["_meta"] = m
 	return json.Marshal(obj)
+}
+
+// splice is MarshalJSON without decoding the result, for the common case:
+// an object with neither resultType nor _meta (nor escapes that could
+// spell them), to which both are appended.
+func (r *rawResult) splice() ([]byte, bool) {
+	raw := bytes.TrimSpace(r.raw)
+	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' ||
+		bytes.Contains(raw, []byte(`"_meta"`)) || bytes.Contains(raw, []byte(`"resultType"`)) || bytes.Contains(raw, []byte(`\u`)) {
+		return nil, false
+	}
+	var meta []byte
+	if len(r.Meta) > 0 {
+		var err error
+		if meta, err = json.Marshal(map[string]any(r.Meta)); err != nil {
+			return nil, false
+		}
+	}
+	b := make([]byte, 0, len(raw)+len(meta)+40)
+	b = append(b, raw[:len(raw)-1]...)
+	empty := len(bytes.TrimSpace(raw[1:len(raw)-1])) == 0
+	if r.modern {
+		if !empty {
+			b = append(b, ',')
+		}
+		b = append(b, `"resultType":"complete"`...)
+		empty = false
+	}
+	if meta != nil {
+		if !empty {
+			b = append(b, ',')
+		}
+		b = append(b, `"_meta":`...)
+		b = append(b, meta...)
+	}
+	return append(b, '}'), true
 }
 
 // relayRequest delivers a server->client request to the session that owns
