@@ -71,6 +71,10 @@ type stdioServer struct {
 
 	probeMu sync.Mutex // serializes probes
 
+	ansMu     sync.Mutex
+	unwritten int           // forwarded requests whose responses go-sdk has not written yet
+	written   chan struct{} // closed when unwritten drops to 0
+
 	callTimeout time.Duration // bounds each forwarded request; <= 0: none
 
 	fastMu sync.RWMutex
@@ -164,6 +168,7 @@ func (s *stdioServer) close() {
 		}
 	}
 	s.sus.close()
+	s.waitAnswered(time.Second)
 	for _, f := range fronts {
 		for ss := range f.srv.Sessions() {
 			_ = ss.Close()
@@ -512,6 +517,11 @@ func (f *frontend) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 			f.forwardNotification(ctx, method, req)
 			return nil, nil
 		}
+		// Counted until go-sdk has written the response (it cancels the
+		// request's context then), so that close lets the error of a call
+		// ended by the process's closing reach the client before the
+		// session goes.
+		defer f.s.answering()(ctx)
 		if mrtrMethod(method) && stateless(req) {
 			return f.roundTripCall(ctx, method, req)
 		}
@@ -1021,4 +1031,43 @@ func placeholderPrompt(context.Context, *mcp.GetPromptRequest) (*mcp.GetPromptRe
 
 func placeholderResource(context.Context, *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 	return &mcp.ReadResourceResult{}, nil
+}
+
+// answering counts a forwarded request until its response is written: the
+// returned func, called with the request's context when the handler
+// returns, uncounts it once go-sdk cancels that context after writing.
+func (s *stdioServer) answering() func(context.Context) {
+	s.ansMu.Lock()
+	if s.unwritten == 0 {
+		s.written = make(chan struct{})
+	}
+	s.unwritten++
+	s.ansMu.Unlock()
+	return func(ctx context.Context) {
+		context.AfterFunc(ctx, func() {
+			s.ansMu.Lock()
+			if s.unwritten--; s.unwritten == 0 {
+				close(s.written)
+			}
+			s.ansMu.Unlock()
+		})
+	}
+}
+
+// waitAnswered waits, at most d, until every forwarded request's response
+// has been written.
+func (s *stdioServer) waitAnswered(d time.Duration) {
+	s.ansMu.Lock()
+	ch := s.written
+	n := s.unwritten
+	s.ansMu.Unlock()
+	if n == 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+	}
 }
