@@ -83,6 +83,21 @@ func TestAgentFileErrors(t *testing.T) {
 			`agent "d" is also defined in`,
 		},
 		{
+			"markdown temperature out of range",
+			map[string]string{"agents/f.md": "---\nname: f\ndescription: Finds\ntemperature: 2.5\n---\nFind things.\n"},
+			"f.md:4: agents.definitions[0].temperature: 2.5 is outside 0..2 (lower is more deterministic; e.g. temperature: 0.2)",
+		},
+		{
+			"yaml reasoning effort",
+			map[string]string{"agents/g.yaml": "name: g\nmax_tokens: -1\nreasoning_effort: max\n"},
+			`g.yaml:3: agents.definitions[0].reasoning_effort: unknown reasoning effort "max" (want minimal, low, medium, high)`,
+		},
+		{
+			"json max iterations",
+			map[string]string{"agents/h.json": "{\n  \"name\": \"h\",\n  \"max_iterations\": 0\n}\n"},
+			`h.json:3: agents.definitions[0].max_iterations: 0 is not a positive number of model calls`,
+		},
+		{
 			"no name",
 			map[string]string{"agents/e.yaml": "instruction: nameless\n"},
 			`e.yaml:1: agent has no name (set name)`,
@@ -98,6 +113,28 @@ func TestAgentFileErrors(t *testing.T) {
 				t.Fatalf("err = %v, want it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestAgentFileRequestParams loads an agent's request parameters from a
+// Markdown front matter and from the config file.
+func TestAgentFileRequestParams(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"mcp_agent.config.yaml":     "agents:\n  definitions:\n    - name: writer\n      max_iterations: 3\n      reasoning_effort: high\n",
+		".claude/agents/checker.md": "---\nname: checker\ndescription: Checks facts\ntemperature: 0\nmax_tokens: 512\nparallel_tool_calls: false\n---\nCheck.\n",
+	})
+	s, err := Load(LoadOptions{Path: filepath.Join(dir, "mcp_agent.config.yaml"), NoEnvOverrides: true, Env: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero, no := 0.0, false
+	want := []AgentSpec{
+		{Name: "writer", MaxIterations: 3, ReasoningEffort: "high"},
+		{Name: "checker", Description: "Checks facts", Instruction: "Check.", Temperature: &zero, MaxTokens: 512, ParallelToolCalls: &no},
+	}
+	if diff := cmp.Diff(want, s.Agents.Definitions); diff != "" {
+		t.Errorf("agents (-want +got):\n%s", diff)
 	}
 }
 

@@ -373,7 +373,31 @@ type AgentSpec struct {
 	// subagent files list Claude Code's own tools here (Read, Grep, ...);
 	// names that match none of the agent's tools are ignored.
 	Tools []string `yaml:"tools,omitempty" json:"tools,omitempty"`
+
+	// The request parameters below are the agent's defaults for every
+	// model call it makes; unset (zero or nil) leaves the provider's or the
+	// caller's default. Command-line flags (--model, --max-iterations) win
+	// over them.
+
+	// Temperature, when set, is the sampling temperature, 0..2.
+	Temperature *float64 `yaml:"temperature,omitempty" json:"temperature,omitempty"`
+	// MaxTokens caps the output tokens of each model call; 0 is the
+	// provider's default.
+	MaxTokens int `yaml:"max_tokens,omitempty" json:"max_tokens,omitempty"`
+	// MaxIterations bounds the model calls of one turn; 0 is the default
+	// (10).
+	MaxIterations int `yaml:"max_iterations,omitempty" json:"max_iterations,omitempty"`
+	// ReasoningEffort asks reasoning models to think less or more: one of
+	// ReasoningEfforts; "" is the provider's default.
+	ReasoningEffort string `yaml:"reasoning_effort,omitempty" json:"reasoning_effort,omitempty"`
+	// ParallelToolCalls, when set to false, asks the model for one tool
+	// call at a time; nil or true allows several.
+	ParallelToolCalls *bool `yaml:"parallel_tool_calls,omitempty" json:"parallel_tool_calls,omitempty"`
 }
+
+// ReasoningEfforts are the values of AgentSpec.ReasoningEffort (those of
+// llm.ReasoningEffort).
+var ReasoningEfforts = []string{"minimal", "low", "medium", "high"}
 
 // WorkflowSpec declares a workflow (workflows.<name>). The fields a pattern
 // reads beyond Type and Agents are kept in Options.

@@ -333,6 +333,47 @@ func TestLoadErrors(t *testing.T) {
 			want: `mcp_agent.config.yaml:2: otel.exporters[1]: unknown exporter "jaeger" (want console, file, otlp)`,
 		},
 		{
+			name: "agent temperature out of range",
+			yaml: lines(
+				"agents:",
+				"  definitions:",
+				"    - name: finder",
+				"      temperature: 0.5",
+				"    - name: writer",
+				"      instruction: write",
+				"      temperature: 3",
+			),
+			want: `mcp_agent.config.yaml:7: agents.definitions[1].temperature: 3 is outside 0..2 (lower is more deterministic; e.g. temperature: 0.2)`,
+		},
+		{
+			name: "agent negative temperature",
+			yaml: lines("agents:", "  definitions:", "    - name: finder", "      temperature: -0.1"),
+			want: `mcp_agent.config.yaml:4: agents.definitions[0].temperature: -0.1 is outside 0..2 (lower is more deterministic; e.g. temperature: 0.2)`,
+		},
+		{
+			name: "agent temperature not a number",
+			yaml: lines("agents:", "  definitions:", "    - name: finder", "      temperature: warm"),
+			want: `mcp_agent.config.yaml:4: agents.definitions[0].temperature: want a number, got the string "warm"`,
+		},
+		{
+			name: "agent request params",
+			yaml: lines(
+				"agents:",
+				"  definitions:",
+				"    - name: finder",
+				"      max_tokens: 0",
+				"      max_iterations: -2",
+				"      reasoning_effort: extreme",
+				"      parallel_tool_calls: sometimes",
+			),
+			want: strings.Join([]string{
+				`mcp_agent.config.yaml:4: agents.definitions[0].max_tokens: 0 is not a positive token count (e.g. max_tokens: 1024; remove it for the provider's default)`,
+				`mcp_agent.config.yaml:5: agents.definitions[0].max_iterations: -2 is not a positive number of model calls (e.g. max_iterations: 5; remove it for the default, 10)`,
+				`mcp_agent.config.yaml:6: agents.definitions[0].reasoning_effort: unknown reasoning effort "extreme" (want minimal, low, medium, high)`,
+				`mcp_agent.config.yaml:7: agents.definitions[0].parallel_tool_calls: want true or false, got the string "sometimes"`,
+			}, "\n"),
+		},
+		{
 			name: "errors are all reported in line order",
 			yaml: lines(
 				"execution_engine: threads",

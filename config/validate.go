@@ -291,7 +291,31 @@ func (v *validator) agents() {
 			}
 			v.errorf(indexPath(p+".server_names", k), "agent %q uses unknown server %q (%s)", spec.Name, srv, list)
 		}
+		v.agentParams(p, spec)
 	}
+}
+
+// agentParams checks an agent's request parameters; p is its key path.
+func (v *validator) agentParams(p string, spec AgentSpec) {
+	if t := spec.Temperature; t != nil && (math.IsNaN(*t) || *t < 0 || *t > 2) {
+		v.errorf(p+".temperature", "%v is outside 0..2 (lower is more deterministic; e.g. temperature: 0.2)", *t)
+	}
+	if spec.MaxTokens < 0 || (spec.MaxTokens == 0 && v.set(p+".max_tokens")) {
+		v.errorf(p+".max_tokens", "%d is not a positive token count (e.g. max_tokens: 1024; remove it for the provider's default)", spec.MaxTokens)
+	}
+	if spec.MaxIterations < 0 || (spec.MaxIterations == 0 && v.set(p+".max_iterations")) {
+		v.errorf(p+".max_iterations", "%d is not a positive number of model calls (e.g. max_iterations: 5; remove it for the default, 10)", spec.MaxIterations)
+	}
+	if e := spec.ReasoningEffort; e != "" && !contains(ReasoningEfforts, e) {
+		v.errorf(p+".reasoning_effort", "unknown reasoning effort %q %s", e, want(ReasoningEfforts))
+	}
+}
+
+// set reports whether path was written in the file (so an explicit zero
+// can be told from an absent key).
+func (v *validator) set(path string) bool {
+	_, ok := v.pos[path]
+	return ok
 }
 
 // Keys of workflows.<name>, by type, besides type, description and agents

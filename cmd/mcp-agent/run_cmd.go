@@ -110,11 +110,7 @@ func newSession(cmd *cobra.Command, g *globalFlags, f *runFlags) (*session, erro
 		a.Close()
 		return nil, err
 	}
-	model := f.model
-	if model == "" {
-		model = spec.Model
-	}
-	params := &llm.RequestParams{Model: model, MaxIterations: f.maxIterations}
+	params := agentParams(spec, f)
 	l := llm.New(ag, p, &llm.Options{Params: params})
 	if len(spec.Tools) > 0 {
 		filter, err := toolFilter(cmd.Context(), ag, spec.Tools)
@@ -129,7 +125,9 @@ func newSession(cmd *cobra.Command, g *globalFlags, f *runFlags) (*session, erro
 
 // newWorkflowSession builds the declared workflow f.workflow. Each of its
 // agents gets the provider --provider names, else its own provider, else the
-// configured one; --model, else its own model. With the replay provider,
+// configured one; --model, else its own model; its declared request
+// parameters (temperature, max_tokens, ...; --max-iterations wins over
+// max_iterations). With the replay provider,
 // --script DIR plays DIR/AGENT.yaml for each agent (DIR/SERVER.yaml for a
 // router's server category, DIR/SWARM.yaml for a swarm's agents), --script
 // FILE one script shared by all.
@@ -176,11 +174,7 @@ func newWorkflowSession(cmd *cobra.Command, settings *config.Settings, f *runFla
 		if err != nil {
 			return nil, err
 		}
-		model := f.model
-		if model == "" {
-			model = spec.Model
-		}
-		params := &llm.RequestParams{Model: model, MaxIterations: f.maxIterations}
+		params := agentParams(spec, f)
 		if len(spec.Tools) > 0 {
 			if params.ToolFilter, err = toolFilter(ctx, ag, spec.Tools); err != nil {
 				return nil, err
@@ -212,13 +206,10 @@ func newWorkflowSession(cmd *cobra.Command, settings *config.Settings, f *runFla
 		return p, &llm.RequestParams{Model: f.model, MaxIterations: f.maxIterations}, err
 	}
 	// A swarm agent that declares its own provider or model runs on it,
-	// unless --provider / --model say otherwise (as for the other patterns).
+	// unless --provider / --model say otherwise (as for the other patterns),
+	// with its declared request parameters.
 	swarmAgent := func(ctx context.Context, _ string, spec config.AgentSpec) (llm.Provider, *llm.RequestParams, error) {
-		model := f.model
-		if model == "" {
-			model = spec.Model
-		}
-		params := &llm.RequestParams{Model: model}
+		params := agentParams(spec, f)
 		if f.provider != "" || spec.Provider == "" {
 			return nil, params, nil // the swarm's provider
 		}
@@ -235,6 +226,13 @@ func newWorkflowSession(cmd *cobra.Command, settings *config.Settings, f *runFla
 		return nil, err
 	}
 	return &session{app: a, llm: w, workflow: true, usage: usage, start: time.Now()}, nil
+}
+
+// agentParams returns the request defaults of a declared agent: those it
+// declares (model, temperature, max_tokens, ...), with --model and
+// --max-iterations winning when set.
+func agentParams(spec config.AgentSpec, f *runFlags) *llm.RequestParams {
+	return llm.MergeParams(declarative.AgentParams(spec), &llm.RequestParams{Model: f.model, MaxIterations: f.maxIterations})
 }
 
 // workflowProviders gives each agent of a workflow its model provider.

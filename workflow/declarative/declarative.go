@@ -492,11 +492,33 @@ func swarmAgent(ctx context.Context, so *SwarmOptions, swarmName string, spec co
 	if prov := strings.TrimSpace(spec.Provider); prov != "" && p != nil && !strings.EqualFold(prov, p.Name()) {
 		return swarm.AgentOptions{}, fmt.Errorf("declares provider %q but the swarm runs on %q: set SwarmOptions.Agent to give agents their own providers", prov, p.Name())
 	}
-	var ao swarm.AgentOptions
-	if spec.Model != "" {
-		ao.Params = &llm.RequestParams{Model: spec.Model}
+	return swarm.AgentOptions{Params: AgentParams(spec)}, nil
+}
+
+// AgentParams returns the request parameters a declared agent asks for:
+// its model, temperature, max_tokens, max_iterations, reasoning_effort and
+// parallel_tool_calls, or nil when it sets none. Fields the declaration
+// leaves unset are zero, so llm.MergeParams(defaults, AgentParams(spec))
+// keeps the defaults for them. An AgentFunc passes it to llm.New (after
+// applying the caller's overrides, such as a --model flag).
+func AgentParams(spec config.AgentSpec) *llm.RequestParams {
+	p := llm.RequestParams{
+		Model:             strings.TrimSpace(spec.Model),
+		MaxTokens:         spec.MaxTokens,
+		MaxIterations:     spec.MaxIterations,
+		ReasoningEffort:   llm.ReasoningEffort(spec.ReasoningEffort),
+		ParallelToolCalls: spec.ParallelToolCalls,
 	}
-	return ao, nil
+	if spec.Temperature != nil {
+		p.Temperature = llm.Float(*spec.Temperature)
+	}
+	if p.ParallelToolCalls != nil {
+		p.ParallelToolCalls = llm.Bool(*p.ParallelToolCalls)
+	}
+	if p.Model == "" && p.MaxTokens == 0 && p.MaxIterations == 0 && p.ReasoningEffort == "" && p.Temperature == nil && p.ParallelToolCalls == nil {
+		return nil
+	}
+	return &p
 }
 
 func sortedKeys[V any](m map[string]V) []string {
