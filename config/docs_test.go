@@ -41,7 +41,8 @@ func TestDocsFullExample(t *testing.T) {
 	}
 	if len(s.MCP.Servers) != 4 || s.Workflows["report"].Type != WorkflowEvaluatorOptimizer ||
 		s.MCP.Servers["github"].Env["GITHUB_PERSONAL_ACCESS_TOKEN"] != "ghp_0123456789abcdef" ||
-		s.Workflows["report"].Options["min_rating"] != "good" || s.Extra["google"] == nil {
+		s.Workflows["report"].Options["min_rating"] != "good" || s.Extra["google"] == nil ||
+		s.Agents.Definitions[2].MaxTokens != 800 || s.Agents.Definitions[2].Temperature == nil {
 		t.Errorf("loaded %+v", s)
 	}
 }

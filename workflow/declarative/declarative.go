@@ -36,7 +36,8 @@ var (
 
 // AgentFunc returns the LLM that runs a declared agent: usually llm.New over
 // the app's agent, with the provider and model the caller chooses for it
-// (spec.Provider and spec.Model say what the declaration asks for). The
+// (spec.Provider, and AgentParams(spec) for the model and request
+// parameters, say what the declaration asks for). The
 // builder calls it once per agent and shares the LLM among the workflows
 // that use it; patterns call their members statelessly.
 type AgentFunc func(ctx context.Context, spec config.AgentSpec) (llm.AugmentedLLM, error)
@@ -73,12 +74,13 @@ type SwarmOptions struct {
 	// defaults of its agents' requests (the model; nil for none). Required.
 	Provider func(ctx context.Context, swarm string) (llm.Provider, *llm.RequestParams, error)
 	// Agent, when set, returns one agent's own provider and request
-	// defaults from its declaration (spec.Provider, spec.Model), as an
-	// AgentFunc does for the agents of the other patterns: a nil provider
-	// uses the swarm's, and the params override the fields of the swarm's
-	// they set (nil: none). Nil: an agent's declared model overrides the
-	// swarm's, and an agent that declares a provider other than the swarm
-	// provider's (llm.Provider.Name) fails the build.
+	// defaults from its declaration (spec.Provider; AgentParams(spec)), as
+	// an AgentFunc does for the agents of the other patterns: a nil
+	// provider uses the swarm's, and the params override the fields of the
+	// swarm's they set (nil: none). Nil: an agent's declared model and
+	// request parameters (AgentParams) override the swarm's, and an agent
+	// that declares a provider other than the swarm provider's
+	// (llm.Provider.Name) fails the build.
 	Agent func(ctx context.Context, swarm string, spec config.AgentSpec) (llm.Provider, *llm.RequestParams, error)
 	// Tools adds Go function tools (agent.NewTool, swarm.Func: handoffs,
 	// context variables, ending the turn) to declared agents, by agent

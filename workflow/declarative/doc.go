@@ -17,14 +17,16 @@
 //			if err != nil {
 //				return nil, err
 //			}
-//			return llm.New(ag, provider, &llm.Options{Params: &llm.RequestParams{Model: spec.Model}}), nil
+//			return llm.New(ag, provider, &llm.Options{Params: declarative.AgentParams(spec)}), nil
 //		},
 //		&declarative.Options{Servers: a.Servers()})
 //	answer, err := llm.GenerateString(ctx, w, llm.Prompt("Review this story: ..."), nil)
 //
 // The caller makes each agent's LLM (AgentFunc), so it chooses the provider
 // and model of every agent (honouring AgentSpec.Provider and Model, or
-// replaying scripts in tests). A workflow's members are declared agents or
+// replaying scripts in tests). [AgentParams] turns an agent's declared
+// model and request parameters (temperature, max_tokens, max_iterations,
+// reasoning_effort, parallel_tool_calls) into llm.RequestParams. A workflow's members are declared agents or
 // other declared workflows, so declarations compose: a parallel of
 // evaluator-optimizers, a router whose route is a parallel. Each agent and
 // each workflow is built once per Builder and shared.
@@ -45,7 +47,8 @@
 // agents are built here (agent.FromSpec, plus a transfer_to_AGENT tool per
 // declared handoff, plus SwarmOptions.Tools for Go function tools such as
 // swarm.Func) and run on the swarm's provider and request defaults
-// (SwarmOptions.Provider), each with its own declared model. An agent that
+// (SwarmOptions.Provider), each with its own declared model and request
+// parameters (AgentParams, over the swarm's defaults). An agent that
 // declares its own provider needs SwarmOptions.Agent, which returns each
 // agent's provider and request defaults from its AgentSpec, as an
 // AgentFunc does for the other patterns:
@@ -56,7 +59,7 @@
 //		},
 //		Agent: func(ctx context.Context, swarm string, spec config.AgentSpec) (llm.Provider, *llm.RequestParams, error) {
 //			p, err := providerNamed(spec.Provider) // nil for "": the swarm's
-//			return p, &llm.RequestParams{Model: spec.Model}, err
+//			return p, declarative.AgentParams(spec), err
 //		},
 //		Servers: a.Servers(),
 //	}

@@ -174,3 +174,19 @@ workflows:
 	// triage: 1 call on gpt-4o-mini, $0.0001
 	// billing: 1 call on claude-sonnet-4-5, $0.0039
 }
+
+// An agent's declared request parameters, as an AgentFunc passes them to
+// llm.New.
+func ExampleAgentParams() {
+	settings, err := config.LoadBytes("mcp_agent.config.yaml", []byte(`
+agents:
+  definitions:
+    - {name: critic, instruction: Grade the draft., temperature: 0, max_tokens: 400, reasoning_effort: low}
+`), config.LoadOptions{NoEnvOverrides: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	p := declarative.AgentParams(settings.Agents.Definitions[0])
+	fmt.Println(*p.Temperature, p.MaxTokens, p.ReasoningEffort)
+	// Output: 0 400 low
+}
