@@ -85,12 +85,30 @@ type Image struct {
 }
 
 // Thinking is the model's reasoning as returned by the provider. Providers
-// that need it back verbatim on the next request (Anthropic extended thinking)
-// keep their Signature; a redacted block carries only RedactedData.
+// that need it back verbatim on the next request keep what they need in it:
+// Anthropic extended thinking its Signature (a redacted block carries only
+// RedactedData), OpenAI's Responses API the reasoning item's ID and
+// EncryptedContent.
+//
+// Provider names the provider that produced it ("anthropic", "openai", the
+// replay provider's name): a provider sends back only its own thinking and
+// drops the rest, so a conversation can move between providers. Thinking
+// without a Provider (stored before the field existed) that has a Signature
+// or RedactedData is taken as Anthropic's.
 type Thinking struct {
 	Text         string
 	Signature    string
 	RedactedData string
+	// Provider is the name of the provider that produced the thinking
+	// ("" for unmarked thinking, see above).
+	Provider string
+	// ID is the provider's ID of the reasoning (OpenAI: the reasoning
+	// item's "rs_..." ID).
+	ID string
+	// EncryptedContent is the opaque, encrypted reasoning OpenAI returns
+	// with include: ["reasoning.encrypted_content"], sent back so that a
+	// stateless (store: false) conversation keeps the model's reasoning.
+	EncryptedContent string
 }
 
 // ToolCall is the model asking for a tool to be called. Arguments is a JSON
@@ -144,6 +162,8 @@ type partWire struct {
 	URL          string          `json:"url,omitempty"`
 	Signature    string          `json:"signature,omitempty"`
 	RedactedData string          `json:"redacted_data,omitempty"`
+	Provider     string          `json:"provider,omitempty"`
+	Encrypted    string          `json:"encrypted_content,omitempty"`
 	ID           string          `json:"id,omitempty"`
 	Name         string          `json:"name,omitempty"`
 	Arguments    json.RawMessage `json:"arguments,omitempty"`
@@ -195,7 +215,8 @@ func partsToWire(parts []Part) ([]partWire, error) {
 		case *Image:
 			w = partWire{Type: "image", Data: p.Data, MIMEType: p.MIMEType, URL: p.URL}
 		case *Thinking:
-			w = partWire{Type: "thinking", Text: p.Text, Signature: p.Signature, RedactedData: p.RedactedData}
+			w = partWire{Type: "thinking", Text: p.Text, Signature: p.Signature, RedactedData: p.RedactedData,
+				Provider: p.Provider, ID: p.ID, Encrypted: p.EncryptedContent}
 		case *ToolCall:
 			w = partWire{Type: "tool_call", ID: p.ID, Name: p.Name, Arguments: p.Arguments}
 			if len(w.Arguments) > 0 && !json.Valid(w.Arguments) {
@@ -231,7 +252,8 @@ func partsFromWire(ws []partWire) ([]Part, error) {
 		case "image":
 			p = &Image{Data: w.Data, MIMEType: w.MIMEType, URL: w.URL}
 		case "thinking":
-			p = &Thinking{Text: w.Text, Signature: w.Signature, RedactedData: w.RedactedData}
+			p = &Thinking{Text: w.Text, Signature: w.Signature, RedactedData: w.RedactedData,
+				Provider: w.Provider, ID: w.ID, EncryptedContent: w.Encrypted}
 		case "tool_call":
 			p = &ToolCall{ID: w.ID, Name: w.Name, Arguments: w.Arguments}
 		case "tool_result":

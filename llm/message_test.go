@@ -20,6 +20,7 @@ func TestMessageJSONRoundTrip(t *testing.T) {
 		{Role: llm.RoleAssistant, Parts: []llm.Part{
 			&llm.Thinking{Text: "hmm", Signature: "sig"},
 			&llm.Thinking{RedactedData: "opaque"},
+			&llm.Thinking{Text: "plan", Provider: "openai", ID: "rs_1", EncryptedContent: "gAAA"},
 			&llm.Text{Text: "calling"},
 			&llm.ToolCall{ID: "c1", Name: "fs_read", Arguments: json.RawMessage(`{"path":"a"}`)},
 		}},
@@ -118,5 +119,34 @@ func TestStreamNotRetriedAfterOutput(t *testing.T) {
 	}
 	if b.calls != 1 || len(clock.slept) != 0 {
 		t.Errorf("calls = %d, sleeps = %v: a stream that produced output was retried", b.calls, clock.slept)
+	}
+}
+
+// Thinking stored before Thinking.Provider existed decodes unmarked, and
+// the marker is written only when set.
+func TestThinkingJSONCompatibility(t *testing.T) {
+	var m llm.Message
+	old := `{"role":"assistant","parts":[{"type":"thinking","text":"hmm","signature":"sig"}]}`
+	if err := json.Unmarshal([]byte(old), &m); err != nil {
+		t.Fatal(err)
+	}
+	want := llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{&llm.Thinking{Text: "hmm", Signature: "sig"}}}
+	if diff := cmp.Diff(want, m); diff != "" {
+		t.Errorf("old form (-want +got):\n%s", diff)
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(data) != old {
+		t.Errorf("re-encoded = %s, want %s", data, old)
+	}
+	m.Parts = []llm.Part{&llm.Thinking{Text: "t", Provider: "openai", ID: "rs_1", EncryptedContent: "enc"}}
+	data, err = json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := `{"type":"thinking","text":"t","provider":"openai","encrypted_content":"enc","id":"rs_1"}`; !strings.Contains(string(data), w) {
+		t.Errorf("marked form = %s, want it to hold %s", data, w)
 	}
 }

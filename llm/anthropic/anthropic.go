@@ -199,7 +199,11 @@ func FromConfig(ps *config.ProviderSettings, opts *Options) (*Provider, error) {
 }
 
 // Name returns "anthropic".
-func (p *Provider) Name() string { return "anthropic" }
+func (p *Provider) Name() string { return providerName }
+
+// providerName is the provider's name, which also marks its thinking
+// ([llm.Thinking.Provider]).
+const providerName = "anthropic"
 
 // Complete sends the request and returns the whole response. Requests whose
 // max_tokens is too large for a non-streaming call (the SDK refuses those

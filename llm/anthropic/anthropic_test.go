@@ -220,6 +220,9 @@ func TestConversationTranslation(t *testing.T) {
 			&llm.Thinking{Text: "need tools", Signature: "sig-1"},
 			&llm.Thinking{RedactedData: "redacted-1"},
 			&llm.Thinking{Text: "unsigned reasoning of another provider"},
+			&llm.Thinking{Text: "marked", Signature: "sig-2", Provider: "anthropic"},
+			&llm.Thinking{Text: "OpenAI reasoning", Provider: "openai", ID: "rs_1", EncryptedContent: "gAAAA-enc"},
+			&llm.Thinking{Text: "replayed", Signature: "replay", Provider: "replay"},
 			&llm.Text{Text: "Looking."},
 			&llm.ToolCall{ID: "call_1", Name: "read", Arguments: json.RawMessage(`{"path":"a.txt"}`)},
 			&llm.ToolCall{ID: "call_2", Name: "shot", Arguments: json.RawMessage(`not json`)},
@@ -249,6 +252,7 @@ func TestConversationTranslation(t *testing.T) {
 		wantAssistant := `{"content":[` +
 			`{"signature":"sig-1","thinking":"need tools","type":"thinking"},` +
 			`{"data":"redacted-1","type":"redacted_thinking"},` +
+			`{"signature":"sig-2","thinking":"marked","type":"thinking"},` +
 			`{"text":"Looking.","type":"text"},` +
 			`{"id":"call_1","input":{"path":"a.txt"},"name":"read","type":"tool_use"},` +
 			`{"id":"call_2","input":{},"name":"shot","type":"tool_use"}` +
@@ -329,8 +333,8 @@ func TestThinking(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantParts := []llm.Part{
-		&llm.Thinking{Text: "The user asks for 27 * 453. 27 * 453 = 12231.", Signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"},
-		&llm.Thinking{RedactedData: "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7vB5URj"},
+		&llm.Thinking{Text: "The user asks for 27 * 453. 27 * 453 = 12231.", Signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds", Provider: "anthropic"},
+		&llm.Thinking{RedactedData: "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7vB5URj", Provider: "anthropic"},
 		&llm.Text{Text: "27 * 453 = 12,231"},
 	}
 	if diff := cmp.Diff(wantParts, resp.Message.Parts); diff != "" {
@@ -381,6 +385,16 @@ func TestThinkingWithForcedToolChoice(t *testing.T) {
 	}
 	if params.Thinking.OfEnabled == nil {
 		t.Errorf("thinking disabled in a tool-use turn that started with it")
+	}
+	// A turn begun on OpenAI: its reasoning is not sent, so the turn has no
+	// Anthropic thinking and thinking stays off until it ends.
+	foreign := []llm.Message{llm.UserText("x"), {Role: llm.RoleAssistant, Parts: []llm.Part{&llm.Thinking{Text: "t", Provider: "openai", ID: "rs_1", EncryptedContent: "enc"}, call}}, result}
+	params, _, err = p.buildParams(&llm.Request{Messages: foreign, Tools: []llm.ToolSpec{weatherTool}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if params.Thinking.OfEnabled != nil {
+		t.Errorf("thinking enabled in a tool-use turn whose only thinking is OpenAI's")
 	}
 }
 

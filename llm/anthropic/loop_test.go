@@ -303,7 +303,7 @@ func TestStructuredResponse(t *testing.T) {
 	t.Run("thinking kept", func(t *testing.T) {
 		pl := &plan{outputTool: "Answer"}
 		resp := pl.response(messageOf(t, `{"content":[{"type":"thinking","thinking":"hm","signature":"s"},{"type":"text","text":"Sure:"},{"type":"tool_use","id":"t2","name":"Answer","input":{"a": "b"}}],"stop_reason":"tool_use"}`))
-		want := llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{&llm.Thinking{Text: "hm", Signature: "s"}, &llm.Text{Text: `{"a":"b"}`}}}
+		want := llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{&llm.Thinking{Text: "hm", Signature: "s", Provider: "anthropic"}, &llm.Text{Text: `{"a":"b"}`}}}
 		if diff := cmp.Diff(want, resp.Message); diff != "" {
 			t.Errorf("message (-want +got):\n%s", diff)
 		}

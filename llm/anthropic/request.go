@@ -233,11 +233,22 @@ func midTurnWithoutThinking(msgs []llm.Message) bool {
 		return false
 	}
 	for _, part := range msgs[i].Parts {
-		if th, ok := part.(*llm.Thinking); ok && (th.Signature != "" || th.RedactedData != "") {
+		if th, ok := part.(*llm.Thinking); ok && ownThinking(th) {
 			return false
 		}
 	}
 	return true
+}
+
+// ownThinking reports whether thinking may be sent back to Anthropic: it is
+// marked as Anthropic's, or it is unmarked (stored before
+// [llm.Thinking.Provider] existed) and signed or redacted. Thinking of
+// other providers (OpenAI's encrypted reasoning, replayed thinking) is not.
+func ownThinking(th *llm.Thinking) bool {
+	if th.Provider != "" {
+		return th.Provider == providerName
+	}
+	return th.Signature != "" || th.RedactedData != ""
 }
 
 func appendSystem(system, s string) string {
@@ -418,8 +429,8 @@ func toBlocks(m llm.Message, role string, i int) ([]sdk.ContentBlockParamUnion, 
 		case *llm.Thinking:
 			// Only the model's own, signed thinking can be sent back, and
 			// only in assistant messages; thinking from other providers
-			// (no signature) is dropped.
-			if role != "assistant" {
+			// is dropped.
+			if role != "assistant" || !ownThinking(part) {
 				continue
 			}
 			switch {

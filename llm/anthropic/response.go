@@ -35,9 +35,9 @@ func (pl *plan) response(msg *sdk.Message) *llm.Response {
 				resp.Message.Parts = append(resp.Message.Parts, &llm.Text{Text: b.Text})
 			}
 		case "thinking":
-			resp.Message.Parts = append(resp.Message.Parts, &llm.Thinking{Text: b.Thinking, Signature: b.Signature})
+			resp.Message.Parts = append(resp.Message.Parts, &llm.Thinking{Text: b.Thinking, Signature: b.Signature, Provider: providerName})
 		case "redacted_thinking":
-			resp.Message.Parts = append(resp.Message.Parts, &llm.Thinking{RedactedData: b.Data})
+			resp.Message.Parts = append(resp.Message.Parts, &llm.Thinking{RedactedData: b.Data, Provider: providerName})
 		case "tool_use":
 			if pl != nil && pl.outputTool != "" && b.Name == pl.outputTool {
 				if output == nil {

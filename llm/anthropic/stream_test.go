@@ -76,7 +76,7 @@ func TestStreamText(t *testing.T) {
 		Model:      "claude-sonnet-4-6",
 		StopReason: llm.StopEndTurn,
 		Message: llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{
-			&llm.Thinking{Text: "The user greets me. I should greet back.", Signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"},
+			&llm.Thinking{Text: "The user greets me. I should greet back.", Signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds", Provider: "anthropic"},
 			&llm.Text{Text: "Hello, world!"},
 		}},
 		Usage: llm.Usage{InputTokens: 25 + 1024, OutputTokens: 15, CacheReadTokens: 1024, ReasoningTokens: 9},

@@ -259,7 +259,7 @@ func fill(dst *string, v string) {
 func (p *Provider) API() string { return p.api }
 
 // Name returns "openai".
-func (p *Provider) Name() string { return "openai" }
+func (p *Provider) Name() string { return providerName }
 
 // DefaultModel returns the model used for requests that name none.
 func (p *Provider) DefaultModel() string { return p.model }

@@ -429,6 +429,7 @@ func conversationRequest() *llm.Request {
 			}},
 			{Role: llm.RoleAssistant, Parts: []llm.Part{
 				&llm.Thinking{Text: "secret reasoning", Signature: "sig"},
+				&llm.Thinking{Text: "Responses reasoning", Provider: "openai", ID: "rs_1", EncryptedContent: "gAAAA-enc"},
 				&llm.Text{Text: "Let me look."},
 				&llm.ToolCall{ID: "call_1", Name: "weather_forecast", Arguments: json.RawMessage(`{"city":"Paris"}`)},
 				&llm.ToolCall{ID: "call_2", Name: "fs_read", Arguments: nil},
@@ -613,7 +614,7 @@ func TestStreamCompatibleServerReasoning(t *testing.T) {
 	if thinking != "The user greets me." || text != "Hi there!" {
 		t.Errorf("thinking %q text %q", thinking, text)
 	}
-	want := llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{&llm.Thinking{Text: "The user greets me."}, &llm.Text{Text: "Hi there!"}}}
+	want := llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{&llm.Thinking{Text: "The user greets me.", Provider: "openai"}, &llm.Text{Text: "Hi there!"}}}
 	if diff := cmp.Diff(want, final.Message); diff != "" {
 		t.Errorf("message (-want +got):\n%s", diff)
 	}

@@ -35,7 +35,7 @@ func translateResponse(cc *oai.ChatCompletion) (*llm.Response, error) {
 func buildResponse(cc *oai.ChatCompletion, msg oai.ChatCompletionMessage, finish, thinking string) *llm.Response {
 	var parts []llm.Part
 	if thinking != "" {
-		parts = append(parts, &llm.Thinking{Text: thinking})
+		parts = append(parts, &llm.Thinking{Text: thinking, Provider: providerName})
 	}
 	if msg.Content != "" {
 		parts = append(parts, &llm.Text{Text: msg.Content})

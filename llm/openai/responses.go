@@ -182,11 +182,16 @@ func (p *Provider) buildResponsesParams(req *llm.Request) (responses.ResponseNew
 	if req.System != "" {
 		params.Instructions = oai.String(req.System)
 	}
-	items, err := inputItems(req.Messages)
+	items, err := inputItems(req.Messages, p.opts.Store)
 	if err != nil {
 		return params, err
 	}
 	params.Input.OfInputItemList = items
+	if reasoning || req.ReasoningEffort != "" {
+		// Stateless, reasoning items can be sent back only with their
+		// encrypted content (see reasoningItem).
+		params.Include = []responses.ResponseIncludable{responses.ResponseIncludableReasoningEncryptedContent}
+	}
 
 	for _, t := range req.Tools {
 		schema, err := toolParameters(t)
@@ -264,9 +269,10 @@ func (p *Provider) buildResponsesParams(req *llm.Request) (responses.ResponseNew
 }
 
 // inputItems maps the conversation onto input items: user and assistant
-// messages, function_call items for tool calls and function_call_output
-// items for tool results.
-func inputItems(msgs []llm.Message) (responses.ResponseInputParam, error) {
+// messages, reasoning items for OpenAI's own reasoning, function_call items
+// for tool calls and function_call_output items for tool results. store is
+// Options.Store.
+func inputItems(msgs []llm.Message, store bool) (responses.ResponseInputParam, error) {
 	var out responses.ResponseInputParam
 	for i, m := range msgs {
 		var err error
@@ -276,7 +282,7 @@ func inputItems(msgs []llm.Message) (responses.ResponseInputParam, error) {
 			item, err = userItem(m.Parts)
 			out = append(out, item)
 		case llm.RoleAssistant:
-			out, err = assistantItems(out, m.Parts)
+			out, err = assistantItems(out, m.Parts, store)
 		case llm.RoleTool:
 			out, err = toolOutputItems(out, m.Parts)
 		default:
@@ -334,9 +340,11 @@ func inputText(s string) responses.ResponseInputContentUnionParam {
 }
 
 // assistantItems appends an assistant message's items in order: its text
-// (consecutive text parts joined into one assistant message) and a
-// function_call item per tool call. Thinking and images are dropped.
-func assistantItems(out responses.ResponseInputParam, parts []llm.Part) (responses.ResponseInputParam, error) {
+// (consecutive text parts joined into one assistant message), a reasoning
+// item per thinking part of OpenAI's that can be sent back (see
+// reasoningItem) and a function_call item per tool call. Other thinking and
+// images are dropped.
+func assistantItems(out responses.ResponseInputParam, parts []llm.Part, store bool) (responses.ResponseInputParam, error) {
 	var text strings.Builder
 	flush := func() {
 		if text.Len() == 0 {
@@ -369,7 +377,12 @@ func assistantItems(out responses.ResponseInputParam, parts []llm.Part) (respons
 				Name:      part.Name,
 				Arguments: args,
 			}})
-		case *llm.Thinking, *llm.Image:
+		case *llm.Thinking:
+			if item := reasoningItem(part, store); item != nil {
+				flush()
+				out = append(out, responses.ResponseInputItemUnionParam{OfReasoning: item})
+			}
+		case *llm.Image:
 		case *llm.ToolResult:
 			return nil, fmt.Errorf("an assistant message cannot hold a tool result; put it in a tool message")
 		default:
@@ -378,6 +391,29 @@ func assistantItems(out responses.ResponseInputParam, parts []llm.Part) (respons
 	}
 	flush()
 	return out, nil
+}
+
+// providerName is the provider's name, which also marks its thinking
+// ([llm.Thinking.Provider]).
+const providerName = "openai"
+
+// reasoningItem returns the reasoning item that gives a thinking part back
+// to the model, or nil when it cannot be given back: thinking of another
+// provider, or (stateless) OpenAI reasoning without encrypted content —
+// with store: false the API keeps no reasoning to refer to by ID. With
+// Options.Store the ID alone refers to the stored item.
+func reasoningItem(th *llm.Thinking, store bool) *responses.ResponseReasoningItemParam {
+	if th.Provider != providerName || th.ID == "" || (th.EncryptedContent == "" && !store) {
+		return nil
+	}
+	item := &responses.ResponseReasoningItemParam{ID: th.ID, Summary: []responses.ResponseReasoningItemSummaryParam{}}
+	if th.Text != "" {
+		item.Summary = append(item.Summary, responses.ResponseReasoningItemSummaryParam{Text: th.Text})
+	}
+	if th.EncryptedContent != "" {
+		item.EncryptedContent = oai.String(th.EncryptedContent)
+	}
+	return item
 }
 
 // toolOutputItems appends one function_call_output item per tool result.
@@ -478,8 +514,10 @@ func (p *Provider) translateResponsesResponse(r *responses.Response) (*llm.Respo
 }
 
 // appendOutputItem appends the parts of one output item: message text and
-// refusals, function calls, and reasoning summaries (or reasoning text) as
-// thinking. Other items (built-in tools) are not requested and are skipped.
+// refusals, function calls, and reasoning items as thinking (the summaries,
+// or else the reasoning text, marked as OpenAI's with the item's ID and
+// encrypted content, to be sent back in later turns). Other items
+// (built-in tools) are not requested and are skipped.
 func appendOutputItem(parts []llm.Part, item responses.ResponseOutputItemUnion, refused bool) ([]llm.Part, bool) {
 	switch item.Type {
 	case "message":
@@ -512,8 +550,9 @@ func appendOutputItem(parts []llm.Part, item responses.ResponseOutputItemUnion, 
 				texts = append(texts, c.Text)
 			}
 		}
-		if t := strings.Join(texts, "\n\n"); t != "" {
-			parts = append(parts, &llm.Thinking{Text: t})
+		t := strings.Join(texts, "\n\n")
+		if t != "" || item.EncryptedContent != "" {
+			parts = append(parts, &llm.Thinking{Text: t, Provider: providerName, ID: item.ID, EncryptedContent: item.EncryptedContent})
 		}
 	}
 	return parts, refused

@@ -32,7 +32,7 @@ func newResponsesProvider(t *testing.T, f *fakeServer, opts *openai.Options) *op
 	return newProvider(t, f, &o)
 }
 
-var allowedResponsesTop = []string{"model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "max_output_tokens", "temperature", "reasoning", "text", "stream", "store", "user", "metadata"}
+var allowedResponsesTop = []string{"model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "max_output_tokens", "temperature", "reasoning", "text", "stream", "store", "user", "metadata", "include"}
 
 // validateResponsesRequest checks a Responses API request body the way the
 // API does and returns what is wrong ("" when it is valid).
@@ -46,8 +46,20 @@ func validateResponsesRequest(body map[string]any) string {
 	if model == "" {
 		return "model is missing or empty"
 	}
-	if store, ok := body["store"].(bool); !ok || store {
+	store, ok := body["store"].(bool)
+	if !ok || store {
 		return fmt.Sprintf("store = %v; the provider must send store: false (stateless) unless Options.Store", body["store"])
+	}
+	if inc, ok := body["include"]; ok {
+		list, _ := inc.([]any)
+		if len(list) == 0 {
+			return fmt.Sprintf("include = %v, want a non-empty array", inc)
+		}
+		for _, v := range list {
+			if !slices.Contains([]any{"reasoning.encrypted_content", "message.output_text.logprobs", "file_search_call.results"}, v) {
+				return fmt.Sprintf("include: unknown value %v", v)
+			}
+		}
 	}
 	if _, ok := body["instructions"]; ok {
 		if s, _ := body["instructions"].(string); s == "" {
@@ -152,6 +164,7 @@ func validateResponsesRequest(body map[string]any) string {
 	}
 	calls := map[string]bool{} // call_id -> answered
 	var unanswered []string    // calls awaiting output, in order
+	reasoningIDs := map[string]bool{}
 	for i, it := range input {
 		im, ok := it.(map[string]any)
 		if !ok {
@@ -162,6 +175,24 @@ func validateResponsesRequest(body map[string]any) string {
 			typ = "message"
 		}
 		switch typ {
+		case "reasoning":
+			if msg := validReasoningItem(im, store); msg != "" {
+				return fmt.Sprintf("input[%d] (reasoning): %s", i, msg)
+			}
+			id := im["id"].(string)
+			if reasoningIDs[id] {
+				return fmt.Sprintf("input[%d]: duplicate reasoning item %q", i, id)
+			}
+			reasoningIDs[id] = true
+			// The API wants a reasoning item followed by the output item it
+			// preceded: a function call or an assistant message.
+			next := map[string]any{}
+			if i+1 < len(input) {
+				next, _ = input[i+1].(map[string]any)
+			}
+			if next["type"] != "function_call" && next["type"] != "reasoning" && next["role"] != "assistant" {
+				return fmt.Sprintf("Item %q of type 'reasoning' was provided without its required following item (input[%d] is %v)", id, i+1, next)
+			}
 		case "message":
 			role, _ := im["role"].(string)
 			if len(unanswered) > 0 {
@@ -226,6 +257,41 @@ func validateResponsesRequest(body map[string]any) string {
 	}
 	if len(unanswered) > 0 {
 		return fmt.Sprintf("No tool output found for function calls %v", unanswered)
+	}
+	return ""
+}
+
+// validReasoningItem checks a reasoning input item. Stateless (store:
+// false), the API has no stored item to look up by ID: the item must carry
+// its encrypted content.
+func validReasoningItem(im map[string]any, store bool) string {
+	for k := range im {
+		if !slices.Contains([]string{"type", "id", "summary", "encrypted_content", "content", "status"}, k) {
+			return fmt.Sprintf("unexpected field %q", k)
+		}
+	}
+	id, _ := im["id"].(string)
+	if !strings.HasPrefix(id, "rs_") {
+		return fmt.Sprintf("id %q is not a reasoning item ID (rs_...)", id)
+	}
+	summary, ok := im["summary"].([]any)
+	if !ok {
+		return fmt.Sprintf("summary = %v, want an array (required, may be empty)", im["summary"])
+	}
+	for j, s := range summary {
+		sm, _ := s.(map[string]any)
+		if _, ok := sm["text"].(string); !ok || sm["type"] != "summary_text" || len(sm) != 2 {
+			return fmt.Sprintf("summary[%d] = %v, want {type: summary_text, text}", j, s)
+		}
+	}
+	enc, hasEnc := im["encrypted_content"]
+	if hasEnc {
+		if e, _ := enc.(string); e == "" {
+			return fmt.Sprintf("encrypted_content = %v, want a non-empty string", enc)
+		}
+	}
+	if !hasEnc && !store {
+		return fmt.Sprintf("Item with id %q not found. Items are not persisted when `store` is set to false. Try again with `store` set to true, or remove this item from your input.", id)
 	}
 	return ""
 }

@@ -28,9 +28,9 @@ type responsesAccumulator struct {
 
 // streamItem is one output item as reassembled from events.
 type streamItem struct {
-	typ, callID, name    string
-	text, args, thinking strings.Builder
-	refused              bool
+	typ, id, callID, name string
+	text, args, thinking  strings.Builder
+	refused               bool
 	// done is the item of response.output_item.done, which wins over the
 	// deltas.
 	done *responses.ResponseOutputItemUnion
@@ -96,6 +96,9 @@ func (a *responsesAccumulator) add(ev responses.ResponseStreamEventUnion) ([]*ll
 		if ev.Item.Type != "" {
 			it.typ = ev.Item.Type
 		}
+		if ev.Item.ID != "" {
+			it.id = ev.Item.ID
+		}
 		if ev.Item.CallID != "" {
 			it.callID, it.name = ev.Item.CallID, ev.Item.Name
 		}
@@ -150,7 +153,9 @@ func (a *responsesAccumulator) response() (*llm.Response, error) {
 		}
 		// Deltas alone: whatever arrived, in the order reasoning, text, call.
 		if it.thinking.Len() > 0 {
-			parts = append(parts, &llm.Thinking{Text: it.thinking.String()})
+			// Without output_item.done there is no (complete) encrypted
+			// content: the thinking cannot be sent back stateless.
+			parts = append(parts, &llm.Thinking{Text: it.thinking.String(), Provider: providerName, ID: it.id})
 		}
 		if it.text.Len() > 0 {
 			parts = append(parts, &llm.Text{Text: it.text.String()})

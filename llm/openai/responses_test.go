@@ -79,7 +79,8 @@ func TestResponsesStore(t *testing.T) {
 	}
 }
 
-// Every part kind becomes the documented input item.
+// Every part kind becomes the documented input item (Anthropic's signed
+// thinking is dropped, OpenAI's encrypted reasoning sent back).
 func TestResponsesTranslateConversation(t *testing.T) {
 	f := newResponsesServer(t, reply{fixture: "responses_plain.json"})
 	p := newResponsesProvider(t, f, nil)
@@ -94,6 +95,7 @@ func TestResponsesTranslateConversation(t *testing.T) {
 			{"type": "input_image", "image_url": "`+pngURL+`", "detail": "auto"},
 			{"type": "input_image", "image_url": "`+pngURL+`", "detail": "auto"}
 		]},
+		{"type": "reasoning", "id": "rs_1", "encrypted_content": "gAAAA-enc", "summary": [{"type": "summary_text", "text": "Responses reasoning"}]},
 		{"type": "message", "role": "assistant", "content": "Let me look."},
 		{"type": "function_call", "call_id": "call_1", "name": "weather_forecast", "arguments": "{\"city\":\"Paris\"}"},
 		{"type": "function_call", "call_id": "call_2", "name": "fs_read", "arguments": "{}"},
@@ -353,10 +355,16 @@ func TestResponsesReasoning(t *testing.T) {
 			if _, ok := body["temperature"]; ok {
 				t.Error("temperature sent to a reasoning model")
 			}
+			if diff := cmp.Diff([]any{"reasoning.encrypted_content"}, body["include"]); diff != "" {
+				t.Errorf("include (-want +got):\n%s", diff)
+			}
 		}},
 		reply{fixture: "responses_plain.json", check: func(t *testing.T, body map[string]any) {
 			if _, ok := body["reasoning"]; ok {
 				t.Errorf("reasoning %v sent to a non-reasoning model by default", body["reasoning"])
+			}
+			if _, ok := body["include"]; ok {
+				t.Errorf("include %v sent for a non-reasoning model", body["include"])
 			}
 		}})
 	p := newResponsesProvider(t, f, &openai.Options{DefaultModel: "o4-mini", ReasoningEffort: llm.ReasoningHigh, Temperature: llm.Float(0.5)})
@@ -367,7 +375,8 @@ func TestResponsesReasoning(t *testing.T) {
 	want := &llm.Response{
 		ID: "resp_reason",
 		Message: llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{
-			&llm.Thinking{Text: "**Planning**\n\nThe user wants a number.\n\nCounting the letters."},
+			&llm.Thinking{Text: "**Planning**\n\nThe user wants a number.\n\nCounting the letters.",
+				Provider: "openai", ID: "rs_1", EncryptedContent: "gAAAAABreasoning-1-encrypted"},
 			&llm.Text{Text: "There are 3."},
 		}},
 		StopReason: llm.StopEndTurn,

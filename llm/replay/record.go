@@ -20,8 +20,10 @@ import (
 // writes every response, in order, as a replay script. Each turn records
 // the last user message (up to 120 bytes) as its match. The file is
 // rewritten after every response, so it is complete whenever the program
-// stops. Recorded thinking loses its signature: replayed thinking cannot be
-// sent back to Anthropic.
+// stops. Recorded thinking keeps only its text (signatures and OpenAI's
+// encrypted reasoning are bound to the model that made them): replayed
+// thinking is marked with [llm.Thinking.Provider] "replay", so no real
+// provider is sent it back.
 type Recorder struct {
 	inner llm.Provider
 	path  string

@@ -205,7 +205,8 @@ func (p *Provider) next(req *llm.Request) (*llm.Response, error) {
 
 	var parts []llm.Part
 	if t.Thinking != "" {
-		parts = append(parts, &llm.Thinking{Text: t.Thinking, Signature: "replay"})
+		// Marked as the replay provider's: no real provider gets it back.
+		parts = append(parts, &llm.Thinking{Text: t.Thinking, Signature: "replay", Provider: "replay"})
 	}
 	if t.Text != "" {
 		parts = append(parts, &llm.Text{Text: t.Text})

@@ -31,7 +31,7 @@ func TestLoadExample(t *testing.T) {
 	}
 	// Turn 1 has no match, so it is first even though turn 4 matches too.
 	want := []llm.Part{
-		&llm.Thinking{Text: "The user wants a sum; the calculator can do it.", Signature: "replay"},
+		&llm.Thinking{Text: "The user wants a sum; the calculator can do it.", Signature: "replay", Provider: "replay"},
 		&llm.Text{Text: "Let me compute that."},
 		&llm.ToolCall{ID: "call_1", Name: "calc_add", Arguments: []byte(`{"a":2,"b":3}`)},
 	}
