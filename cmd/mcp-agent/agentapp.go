@@ -14,6 +14,7 @@ import (
 	"github.com/mcp-agent-go/mcp-agent/config"
 	"github.com/mcp-agent-go/mcp-agent/llm"
 	"github.com/mcp-agent-go/mcp-agent/llm/providers"
+	"github.com/mcp-agent-go/mcp-agent/workflow/declarative"
 )
 
 // modelFlags choose the model of a long-running command's agents.
@@ -106,11 +107,8 @@ func newAgentApp(g *globalFlags, m modelFlags, logger *slog.Logger, opts app.Opt
 		if err != nil {
 			return nil, err
 		}
-		model := m.model
-		if model == "" {
-			model = spec.Model
-		}
-		params := &llm.RequestParams{Model: model}
+		// The agent's declared request params; --model wins.
+		params := llm.MergeParams(declarative.AgentParams(spec), &llm.RequestParams{Model: m.model})
 		if len(spec.Tools) > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			filter, err := toolFilter(ctx, ag, spec.Tools)
