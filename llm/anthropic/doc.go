@@ -17,8 +17,11 @@
 //
 //   - Request.System becomes the top-level system block; user text and
 //     images (base64 or URL) become content blocks; assistant messages keep
-//     their text, tool_use blocks and signed thinking and redacted_thinking
-//     blocks, so extended thinking survives tool-loop round trips.
+//     their text, tool_use blocks and their own thinking and
+//     redacted_thinking blocks (marked [llm.Thinking] Provider "anthropic",
+//     or unmarked and signed), so extended thinking survives tool-loop round
+//     trips; thinking of other providers (OpenAI's encrypted reasoning) is
+//     dropped.
 //   - Tool results become tool_result blocks (text, images, and MCP
 //     resources as text naming their URI) in one user message per assistant
 //     turn.

@@ -83,8 +83,15 @@
 // refusal and reasoning deltas, function call argument deltas reassembled
 // per item) and ends with the response of response.completed or
 // response.incomplete. A failed response is a [*ResponseError] (retryable
-// for server_error and rate_limit_exceeded). Reasoning items are not sent
-// back, and built-in tools are not offered.
+// for server_error and rate_limit_exceeded). Built-in tools are not
+// offered.
+//
+// Reasoning is kept across turns although requests are stateless: for
+// reasoning models the request includes reasoning.encrypted_content, each
+// reasoning item becomes an [llm.Thinking] marked Provider "openai" with the
+// item's ID and EncryptedContent, and later requests send it back as a
+// reasoning item before the function call or message it preceded. Thinking
+// of other providers is never sent.
 //
 // # Errors
 //

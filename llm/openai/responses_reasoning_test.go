@@ -127,7 +127,9 @@ func TestResponsesReasoningToolLoop(t *testing.T) {
 
 // Reasoning that cannot be given back is dropped: thinking of other
 // providers, and (stateless) OpenAI reasoning without encrypted content.
-// With Options.Store the item ID alone refers to the stored reasoning.
+// Reasoning without a summary goes back with an empty summary list (the
+// API requires the field). With Options.Store the item ID alone refers to
+// the stored reasoning.
 func TestResponsesReasoningDropped(t *testing.T) {
 	call := &llm.ToolCall{ID: "call_1", Name: "weather_forecast", Arguments: json.RawMessage(`{"city":"Paris"}`)}
 	msgs := []llm.Message{
@@ -138,12 +140,14 @@ func TestResponsesReasoningDropped(t *testing.T) {
 			&llm.Thinking{RedactedData: "redacted"},
 			&llm.Thinking{Text: "no encrypted content", Provider: "openai", ID: "rs_plain"},
 			&llm.Thinking{Text: "replayed", Signature: "replay", Provider: "replay"},
+			&llm.Thinking{Provider: "openai", ID: "rs_nosummary", EncryptedContent: "gAAAAB-enc"},
 			call,
 		}},
 		{Role: llm.RoleTool, Parts: []llm.Part{&llm.ToolResult{CallID: "call_1", Content: []llm.Part{&llm.Text{Text: "sunny"}}}}},
 	}
 	want := `[
 		{"type": "message", "role": "user", "content": "Weather in Paris?"},
+		{"type": "reasoning", "id": "rs_nosummary", "encrypted_content": "gAAAAB-enc", "summary": []},
 		{"type": "function_call", "call_id": "call_1", "name": "weather_forecast", "arguments": "{\"city\":\"Paris\"}"},
 		{"type": "function_call_output", "call_id": "call_1", "output": "sunny"}
 	]`
@@ -161,8 +165,8 @@ func TestResponsesReasoningDropped(t *testing.T) {
 	stored.replies = []reply{{fixture: "responses_answer.json", check: func(t *testing.T, body map[string]any) {
 		input := body["input"].([]any)
 		wantItem := parseJSON(t, `{"type": "reasoning", "id": "rs_plain", "summary": [{"type": "summary_text", "text": "no encrypted content"}]}`)
-		if len(input) != 4 {
-			t.Fatalf("input has %d items, want 4 (user, reasoning, call, output)", len(input))
+		if len(input) != 5 {
+			t.Fatalf("input has %d items, want 5 (user, 2 reasoning, call, output)", len(input))
 		}
 		if diff := cmp.Diff(wantItem, jsonOf(t, input[1])); diff != "" {
 			t.Errorf("stored reasoning item (-want +got):\n%s", diff)
