@@ -330,7 +330,22 @@ var errStopped = errors.New("stream consumer stopped")
 // It returns errStopped when yield returns false; errors of the stream
 // itself (HTTP, SSE decoding) are passed through mapErr.
 func readStream(stream *ssestream.Stream[oai.ChatCompletionChunk], yield func(*llm.Chunk, error) bool, mapErr func(error) error) (*llm.Response, error) {
-	var acc streamAccumulator
+	return drainStream(stream, &streamAccumulator{}, yield, mapErr)
+}
+
+// accumulator assembles a response from the events of a stream of E (Chat
+// Completions chunks or Responses API events).
+type accumulator[E any] interface {
+	// add takes one event and returns the deltas to show.
+	add(E) ([]*llm.Chunk, error)
+	// response is the assembled response once the stream has ended.
+	response() (*llm.Response, error)
+}
+
+// drainStream feeds every event of stream to acc, yields the deltas and
+// returns acc's response. It returns errStopped when yield returns false;
+// errors of the stream itself are passed through mapErr.
+func drainStream[E any](stream *ssestream.Stream[E], acc accumulator[E], yield func(*llm.Chunk, error) bool, mapErr func(error) error) (*llm.Response, error) {
 	for stream.Next() {
 		deltas, err := acc.add(stream.Current())
 		if err != nil {

@@ -129,22 +129,7 @@ func (e transportError) Is(target error) bool { return target == errStreamTransp
 // [*ResponseError] for a failed response, and errors of the stream itself
 // wrapped in a transportError.
 func readResponsesStream(stream *ssestream.Stream[responses.ResponseStreamEventUnion], yield func(*llm.Chunk, error) bool) (*llm.Response, error) {
-	var acc responsesAccumulator
-	for stream.Next() {
-		deltas, err := acc.add(stream.Current())
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range deltas {
-			if !yield(c, nil) {
-				return nil, errStopped
-			}
-		}
-	}
-	if err := stream.Err(); err != nil {
-		return nil, transportError{err}
-	}
-	return acc.response()
+	return drainStream(stream, &responsesAccumulator{}, yield, func(err error) error { return transportError{err} })
 }
 
 // failure redacts a failed response's message and makes the retryable
