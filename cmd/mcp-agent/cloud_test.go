@@ -157,6 +157,7 @@ func TestCloudCLIDeployFailures(t *testing.T) {
 		{[]string{"deploy", "server", "x", "--type", "fetch", "--memory", "lots"}, `invalid memory size "lots"`},
 		{[]string{"deploy", "server", "x", "--type", "fetch", "--env", "NOVALUE"}, `--env "NOVALUE": want NAME=VALUE`},
 		{[]string{"deploy", "server", "x", "--type", "fetch", "--mode", "solo"}, `--mode "solo"`},
+		{[]string{"deploy", "server", "x", "--type", "fetch", "--call-timeout", "-5s"}, "--call-timeout -5s: want a positive duration, e.g. 30s"},
 		{[]string{"deploy", "server", "Bad!", "--type", "fetch"}, `invalid server name "Bad!"`},
 		{[]string{"servers", "stop", "nope"}, `server "nope" not found`},
 	} {
